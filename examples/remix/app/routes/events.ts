@@ -1,0 +1,5 @@
+import { processed } from "../webhooks.server";
+
+export function loader() {
+  return Response.json(processed);
+}

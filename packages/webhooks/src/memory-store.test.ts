@@ -1,0 +1,135 @@
+import { describeStoreContract } from "@optare/webhooks-testing/store-contract";
+import { describe, expect, it } from "vitest";
+import { isWebhookError } from "./errors";
+import { memoryStore } from "./memory-store";
+import type { ClaimResult, IdempotencyStore } from "./store";
+
+describeStoreContract("memoryStore", (options) => memoryStore(options));
+
+/** A clock the test moves by hand. */
+function createClock(start = 1_000_000) {
+  let time = start;
+  return {
+    now: () => time,
+    advance: (ms: number) => {
+      time += ms;
+    },
+  };
+}
+
+async function claimToken(store: IdempotencyStore, id: string): Promise<string> {
+  const result = await store.claim(id, "hash");
+  if (result.status !== "claimed") throw new Error(`expected ${id} to be claimable, got ${result.status}`);
+  return result.token;
+}
+
+async function claimAndComplete(store: IdempotencyStore, id: string): Promise<void> {
+  expect(await store.complete(id, await claimToken(store, id))).toBe(true);
+}
+
+const statusOf = async (store: IdempotencyStore, id: string): Promise<ClaimResult["status"]> =>
+  (await store.claim(id, "hash")).status;
+
+describe("memoryStore", () => {
+  it("defaults to the SDK's lease and retention", () => {
+    const store = memoryStore();
+    expect(store.leaseMs).toBe(30_000);
+    expect(store.retentionMs).toBe(24 * 60 * 60 * 1000);
+  });
+
+  it("rejects nonsensical options with invalid_configuration", () => {
+    for (const options of [
+      { leaseMs: 0 },
+      { retentionMs: -1 },
+      { maxEntries: 1.5 },
+      { maxProcessing: Number.NaN },
+    ]) {
+      expect(() => memoryStore(options)).toThrow(expect.objectContaining({ code: "invalid_configuration" }));
+    }
+  });
+
+  it("evicts the least recently used completed record once maxEntries is exceeded", async () => {
+    const store = memoryStore({ maxEntries: 3 });
+    for (const id of ["a", "b", "c"]) await claimAndComplete(store, id);
+    // A duplicate delivery of "a" makes it the most recently used; "b" is now the oldest.
+    expect(await statusOf(store, "a")).toBe("completed");
+    await claimAndComplete(store, "d");
+    expect(await statusOf(store, "a")).toBe("completed");
+    expect(await statusOf(store, "c")).toBe("completed");
+    expect(await statusOf(store, "d")).toBe("completed");
+    // "b" was forgotten, so it is claimable again (that claim is a processing record, not a completed one).
+    expect(await statusOf(store, "b")).toBe("claimed");
+  });
+
+  it("never holds more than maxEntries completed records", async () => {
+    const store = memoryStore({ maxEntries: 5 });
+    const ids = Array.from({ length: 20 }, (_, i) => `evt_${i}`);
+    for (const id of ids) await claimAndComplete(store, id);
+    const statuses = [];
+    for (const id of ids) statuses.push(await statusOf(store, id));
+    // Checking in order re-claims the evicted ones; only the five newest were still remembered.
+    expect(statuses.slice(-5)).toEqual(Array(5).fill("completed"));
+    expect(statuses.slice(0, -5)).toEqual(Array(15).fill("claimed"));
+  });
+
+  it("never evicts processing records, however many completions follow", async () => {
+    const store = memoryStore({ maxEntries: 2 });
+    const token = await claimToken(store, "held");
+    for (let i = 0; i < 10; i++) await claimAndComplete(store, `evt_${i}`);
+    expect(await store.claim("held", "hash")).toMatchObject({ status: "processing", sameBody: true });
+    expect(await store.complete("held", token)).toBe(true);
+  });
+
+  it("rejects claims with store_unavailable (503) when full of processing records, and recovers", async () => {
+    const clock = createClock();
+    const store = memoryStore({ maxProcessing: 3, leaseMs: 1_000, now: clock.now });
+    const tokens = [
+      await claimToken(store, "p1"),
+      await claimToken(store, "p2"),
+      await claimToken(store, "p3"),
+    ];
+    const error = await store.claim("p4", "hash").then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(isWebhookError(error) && error.code === "store_unavailable" && error.status === 503).toBe(true);
+    // Duplicates of held and completed events are still answered while full.
+    expect(await statusOf(store, "p1")).toBe("processing");
+    // Finishing one frees a slot.
+    expect(await store.complete("p1", tokens[0]!)).toBe(true);
+    expect(await statusOf(store, "p1")).toBe("completed");
+    await claimToken(store, "p4");
+    await expect(store.claim("p5", "hash")).rejects.toMatchObject({ code: "store_unavailable" });
+    // Expired leases free their slots too, without waiting for the periodic sweep.
+    clock.advance(1_000);
+    await claimToken(store, "p5");
+  });
+
+  it("expires leases and completed records exactly on the injected clock", async () => {
+    const clock = createClock();
+    const store = memoryStore({ leaseMs: 100, retentionMs: 1_000, now: clock.now });
+    const token = await claimToken(store, "evt");
+    clock.advance(60);
+    expect(await store.claim("evt", "hash")).toEqual({
+      status: "processing",
+      sameBody: true,
+      retryAfterMs: 40,
+    });
+    clock.advance(39);
+    expect(await store.extend("evt", token, 500)).toBe(true);
+    clock.advance(499);
+    expect(await store.claim("evt", "hash")).toEqual({
+      status: "processing",
+      sameBody: true,
+      retryAfterMs: 1,
+    });
+    clock.advance(1);
+    expect(await store.complete("evt", token)).toBe(false);
+    const second = await claimToken(store, "evt");
+    expect(await store.complete("evt", second)).toBe(true);
+    clock.advance(999);
+    expect(await store.claim("evt", "other")).toEqual({ status: "completed", sameBody: false });
+    clock.advance(1);
+    expect(await statusOf(store, "evt")).toBe("claimed");
+  });
+});

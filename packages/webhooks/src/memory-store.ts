@@ -1,0 +1,158 @@
+import { WebhookError } from "./errors";
+import {
+  type ClaimResult,
+  createToken,
+  DEFAULT_LEASE_MS,
+  DEFAULT_RETENTION_MS,
+  type IdempotencyStore,
+} from "./store";
+
+export interface MemoryStoreOptions {
+  /** Lease of a processing record, in ms (default 30 s). */
+  leaseMs?: number;
+  /** How long completed records are kept, in ms (default 24 h), unless evicted earlier by `maxEntries`. */
+  retentionMs?: number;
+  /** Most completed records kept; the least recently used is evicted first (default 10 000). */
+  maxEntries?: number;
+  /** Most records processing at once; beyond it `claim` rejects with `store_unavailable` (default 10 000). */
+  maxProcessing?: number;
+  /** The store's clock in ms (default: the monotonic `performance.now()`). Inject one in tests. */
+  now?: () => number;
+}
+
+interface Entry {
+  token: string;
+  bodyHash: string;
+  expiresAt: number;
+}
+
+/** Expired records are also dropped by a full scan at most this often (they are dropped on access anyway). */
+const SWEEP_INTERVAL_MS = 1_000;
+
+/**
+ * An in-memory `IdempotencyStore`.
+ *
+ * **Single process only.** Records live in this process's memory: two processes (cluster workers,
+ * serverless instances, a rolling deploy) each have their own and will both run a duplicate delivery,
+ * and a restart forgets every event. Use `@optare/webhooks-redis` when more than one process receives.
+ *
+ * Bounded: at most `maxEntries` completed records, evicting the least recently used (an evicted event
+ * delivered again runs again). Processing records are never evicted; when `maxProcessing` of them are
+ * live, `claim` rejects with `WebhookError("store_unavailable")` so the receiver answers 503 and the
+ * sender retries later. Expiry needs no timers: records are checked on access and swept periodically.
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): IdempotencyStore {
+  const leaseMs = readPositive(options, "leaseMs", DEFAULT_LEASE_MS);
+  const retentionMs = readPositive(options, "retentionMs", DEFAULT_RETENTION_MS);
+  const maxEntries = readPositive(options, "maxEntries", 10_000);
+  const maxProcessing = readPositive(options, "maxProcessing", 10_000);
+  const now = options.now ?? (() => performance.now());
+
+  // Each id is in at most one map. `completed` iterates least recently used first.
+  const processing = new Map<string, Entry>();
+  const completed = new Map<string, Entry>();
+  let nextSweepAt = Number.NEGATIVE_INFINITY;
+
+  function sweep(map: Map<string, Entry>, at: number): void {
+    for (const [id, entry] of map) if (entry.expiresAt <= at) map.delete(id);
+  }
+
+  /** Drops expired records at most once per interval, so the cost per operation stays O(1) amortised. */
+  function sweepIfDue(at: number): void {
+    if (at < nextSweepAt) return;
+    nextSweepAt = at + SWEEP_INTERVAL_MS;
+    sweep(processing, at);
+    sweep(completed, at);
+  }
+
+  /** The live processing record of `eventId` held by `token`, if any. */
+  function findHeld(eventId: string, token: string, at: number): Entry | undefined {
+    const entry = processing.get(eventId);
+    if (entry === undefined || entry.token !== token) return undefined;
+    if (entry.expiresAt > at) return entry;
+    processing.delete(eventId);
+    return undefined;
+  }
+
+  return {
+    leaseMs,
+    retentionMs,
+
+    async claim(eventId, bodyHash): Promise<ClaimResult> {
+      const at = now();
+      sweepIfDue(at);
+      const held = processing.get(eventId);
+      if (held !== undefined) {
+        if (held.expiresAt > at) {
+          return {
+            status: "processing",
+            sameBody: held.bodyHash === bodyHash,
+            retryAfterMs: Math.ceil(held.expiresAt - at),
+          };
+        }
+        processing.delete(eventId);
+      }
+      const done = completed.get(eventId);
+      if (done !== undefined) {
+        completed.delete(eventId);
+        if (done.expiresAt > at) {
+          completed.set(eventId, done);
+          return { status: "completed", sameBody: done.bodyHash === bodyHash };
+        }
+      }
+      if (processing.size >= maxProcessing) {
+        sweep(processing, at);
+        if (processing.size >= maxProcessing) {
+          throw new WebhookError(
+            "store_unavailable",
+            `The memory store already holds ${maxProcessing} events in processing (maxProcessing).`,
+          );
+        }
+      }
+      const token = createToken();
+      processing.set(eventId, { token, bodyHash, expiresAt: at + leaseMs });
+      return { status: "claimed", token };
+    },
+
+    async complete(eventId, token) {
+      const at = now();
+      const entry = findHeld(eventId, token, at);
+      if (entry === undefined) return false;
+      processing.delete(eventId);
+      entry.expiresAt = at + retentionMs;
+      completed.set(eventId, entry);
+      if (completed.size > maxEntries) {
+        const oldest = completed.keys().next().value as string;
+        completed.delete(oldest);
+      }
+      return true;
+    },
+
+    async release(eventId, token) {
+      if (findHeld(eventId, token, now()) === undefined) return false;
+      processing.delete(eventId);
+      return true;
+    },
+
+    async extend(eventId, token, extendMs = leaseMs) {
+      const length = readPositive({ leaseMs: extendMs }, "leaseMs", leaseMs);
+      const at = now();
+      const entry = findHeld(eventId, token, at);
+      if (entry === undefined) return false;
+      entry.expiresAt = at + length;
+      return true;
+    },
+  };
+}
+
+function readPositive<K extends string>(
+  options: Partial<Record<K, number>>,
+  key: K,
+  fallback: number,
+): number {
+  const value = options[key] ?? fallback;
+  if (typeof value !== "number" || !(value > 0) || !Number.isSafeInteger(value)) {
+    throw new WebhookError("invalid_configuration", `memoryStore: ${key} must be a positive integer.`);
+  }
+  return value;
+}

@@ -1,0 +1,41 @@
+/**
+ * The idempotency store contract (SPEC §4). A store keeps one record per event id:
+ * `{ state: "processing" | "completed", token, bodyHash }`.
+ *
+ * - `claim` is atomic: exactly one of many concurrent claims for an id wins. When it does not win it
+ *   returns the existing record in the same round trip.
+ * - `complete`, `release` and `extend` act only when `token` matches and the record is `processing`;
+ *   they report whether they acted.
+ * - A `processing` record expires after its lease (`leaseMs`), making the event claimable again;
+ *   a `completed` record is kept for `retentionMs`. Expiry uses the store's own clock.
+ * - Any failure to reach the store rejects (the receiver answers 503: fail closed).
+ */
+export interface IdempotencyStore {
+  /** Lease of a processing record, in ms. Default 30 s: shorter than the sender's first retry gap. */
+  readonly leaseMs: number;
+  /** How long completed records are kept, in ms. Default 24 h. Bounds the receiver's `maxEventAge`. */
+  readonly retentionMs: number;
+  claim(eventId: string, bodyHash: string): Promise<ClaimResult>;
+  /** processing → completed (kept for `retentionMs`). */
+  complete(eventId: string, token: string): Promise<boolean>;
+  /** Deletes the processing record so the next delivery runs the handlers again. */
+  release(eventId: string, token: string): Promise<boolean>;
+  /** Pushes a processing record's expiry to now + `leaseMs` (default: the store's lease). */
+  extend(eventId: string, token: string, leaseMs?: number): Promise<boolean>;
+}
+
+export type ClaimResult =
+  /** This caller owns the event until it completes, releases, or the lease runs out. */
+  | { readonly status: "claimed"; readonly token: string }
+  /** Another caller holds the lease; `retryAfterMs` is what is left of it. */
+  | { readonly status: "processing"; readonly sameBody: boolean; readonly retryAfterMs: number }
+  /** The event was processed before. */
+  | { readonly status: "completed"; readonly sameBody: boolean };
+
+export const DEFAULT_LEASE_MS = 30_000;
+export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/** A random claim token (a v4 UUID: 122 random bits; ~10× cheaper than `getRandomValues` on Node 20). */
+export function createToken(): string {
+  return crypto.randomUUID();
+}

@@ -1,9 +1,4 @@
 import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.shared";
 
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm", "cjs"],
-  dts: true,
-  target: "node20",
-  sourcemap: true,
-});
+export default defineConfig({ ...packageBuild, entry: ["src/index.ts"] });

@@ -1,9 +1,8 @@
 import { defineConfig } from "tsup";
-
-const options = { dts: true, target: "node20", sourcemap: true } as const;
+import { packageBuild } from "../../tsup.shared";
 
 export default defineConfig([
-  { ...options, entry: ["src/index.ts"], format: ["esm", "cjs"] },
+  { ...packageBuild, entry: ["src/index.ts"] },
   // ESM only: the store contract imports vitest (ESM-only since v4), and the CLI runs as an ES module.
-  { ...options, entry: ["src/store-contract.ts", "src/cli.ts"], format: ["esm"] },
+  { ...packageBuild, entry: ["src/store-contract.ts", "src/cli.ts"], format: ["esm"] },
 ]);

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.shared";
 
 const entry = { index: "src/index.ts", verify: "src/verify.ts" };
 /** Node's `http` transport: Node builds only. */
@@ -18,7 +19,7 @@ const webCrypto = {
 };
 
 export default defineConfig([
-  { entry: nodeEntry, format: ["esm", "cjs"], dts: true, target: "node20", sourcemap: true },
+  { ...packageBuild, entry: nodeEntry },
   {
     entry,
     outDir: "dist/web",

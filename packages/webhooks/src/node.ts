@@ -29,6 +29,42 @@ function failing(error: WebhookError): AsyncIterable<Uint8Array> {
   };
 }
 
+/**
+ * The request's chunks, pulled with `read()`: a body that arrived with the headers costs no listener at
+ * all, which Readable's own async iterator cannot match on this hot path. `return()` (the core giving up
+ * on an endless body) destroys the request.
+ */
+function chunksOf(req: IncomingMessage): AsyncIterable<Uint8Array> {
+  const next = (): Promise<IteratorResult<Uint8Array>> => {
+    const chunk = req.read() as Buffer | null;
+    if (chunk !== null) return Promise.resolve({ done: false, value: chunk });
+    if (req.readableEnded) return Promise.resolve({ done: true, value: undefined });
+    if (req.destroyed) return Promise.reject(new Error("The request closed before its body ended."));
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        req.off("readable", ready).off("end", ready).off("error", fail).off("close", ready);
+      };
+      const ready = () => {
+        done();
+        resolve(next());
+      };
+      const fail = (error: Error) => {
+        done();
+        reject(error);
+      };
+      req.on("readable", ready).on("end", ready).on("error", fail).on("close", ready);
+    });
+  };
+  const iterator: AsyncIterator<Uint8Array> = {
+    next,
+    return: async () => {
+      req.destroy();
+      return { done: true, value: undefined };
+    },
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
+}
+
 function rawBodyOf(req: NodeRequest, consumedBodyMessage: string) {
   if (req.body instanceof Uint8Array) return req.body;
   if (typeof req.rawBody === "string" || req.rawBody instanceof Uint8Array) return req.rawBody;
@@ -36,7 +72,7 @@ function rawBodyOf(req: NodeRequest, consumedBodyMessage: string) {
   if (req.readableEnded || (req as { _body?: unknown })._body === true) {
     return failing(new WebhookError("raw_body_required", consumedBodyMessage));
   }
-  return req;
+  return chunksOf(req);
 }
 
 /**

@@ -32,7 +32,7 @@ const large = JSON.stringify({
     client: {
       id: "client_1",
       name: "Reporting App",
-      redirectUris: Array.from({ length: 450 }, (_, i) => `https://app${i}.example.com/oauth/cb`),
+      redirectUris: Array.from({ length: 420 }, (_, i) => `https://app${i}.example.com/oauth/cb`),
       createdAt: now,
     },
   },

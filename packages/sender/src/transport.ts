@@ -29,7 +29,9 @@ export interface Transport {
 }
 
 function decode(chunks: Uint8Array[], limit: number): string {
-  return Buffer.concat(chunks).subarray(0, limit).toString("utf8");
+  // One chunk is the common case (a small body): decode it in place, without a copy.
+  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(limit, bytes.byteLength)).toString("utf8");
 }
 
 interface Target {
@@ -37,6 +39,20 @@ interface Target {
   hostname: string;
   port: number;
   path: string;
+  /** The Host header, as node:http would derive it. */
+  host: string;
+}
+
+/**
+ * The request head as a flat [name, value, …] list, Host and Content-Length included. node:http
+ * writes such a list as is (still validating every name and value), skipping the per-header
+ * setHeader/getHeader bookkeeping it does for an object: measurably less CPU per request.
+ */
+function headerList(target: Target, body: string, headers: Record<string, string>): string[] {
+  const list: string[] = [];
+  for (const name in headers) list.push(name, headers[name]!);
+  list.push("Host", target.host, "Content-Length", String(Buffer.byteLength(body))); // As Node names them.
+  return list;
 }
 
 /** node:http(s) with one keep-alive Agent per scheme, at most `maxSockets` connections per origin. */
@@ -58,6 +74,7 @@ export function createNodeTransport(maxSockets: number): Transport {
         hostname: parsed.hostname.startsWith("[") ? parsed.hostname.slice(1, -1) : parsed.hostname,
         port: Number(parsed.port) || (secure ? 443 : 80),
         path: `${parsed.pathname}${parsed.search}`,
+        host: parsed.host, // Brackets kept for IPv6, port only when not the scheme's default.
       };
       if (targets.size >= 1024) targets.clear();
       targets.set(url, target);
@@ -74,13 +91,20 @@ export function createNodeTransport(maxSockets: number): Transport {
     mayRetryStaleSocket: boolean,
   ): Promise<HttpAnswer> {
     return new Promise((resolve, reject) => {
+      // The first of: response end, body limit, error, close mid-response, timeout.
       let settled = false;
       let responded = false;
-      const settle = (fn: () => void) => {
+      const succeed = (answer: HttpAnswer | Promise<HttpAnswer>) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        fn();
+        resolve(answer);
+      };
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(error);
       };
       const request = (target.secure ? https : http).request(
         {
@@ -89,13 +113,13 @@ export function createNodeTransport(maxSockets: number): Transport {
           path: target.path,
           method: "POST",
           agent: target.secure ? agents.https : agents.http,
-          headers, // Content-Length comes from end(body): Node sets it for a body given whole.
+          headers: headerList(target, body, headers),
         },
         (response) => {
           responded = true;
           const chunks: Buffer[] = [];
           let size = 0;
-          const answer = () => ({
+          const answer = (): HttpAnswer => ({
             status: response.statusCode ?? 0,
             statusText: response.statusMessage ?? "",
             location: response.headers.location ?? null,
@@ -106,14 +130,16 @@ export function createNodeTransport(maxSockets: number): Transport {
             size += chunk.length;
             if (size > limit) {
               // Enough for the record: stop downloading (this connection is not reused).
-              settle(() => resolve(answer()));
+              if (!settled) succeed(answer());
               response.destroy();
             }
           });
-          response.on("end", () => settle(() => resolve(answer())));
-          response.on("error", (error) => settle(() => reject(error)));
+          response.on("end", () => {
+            if (!settled) succeed(answer());
+          });
+          response.on("error", fail);
           response.on("close", () => {
-            if (!response.complete) settle(() => reject(new Error("the connection closed mid-response")));
+            if (!response.complete) fail(new Error("the connection closed mid-response"));
           });
         },
       );
@@ -121,7 +147,7 @@ export function createNodeTransport(maxSockets: number): Transport {
       // remainder would give every request a list of its own.
       const timer = setTimeout(
         () => {
-          settle(() => reject(new AttemptTimeout()));
+          fail(new AttemptTimeout());
           request.destroy();
         },
         Math.max(1, Math.ceil(deadline - performance.now())),
@@ -129,10 +155,10 @@ export function createNodeTransport(maxSockets: number): Transport {
       request.on("error", (error: NodeJS.ErrnoException) => {
         // A pooled connection the server closed while idle: Node's documented case for one resend.
         if (mayRetryStaleSocket && !responded && request.reusedSocket && error.code === "ECONNRESET") {
-          settle(() => resolve(send(target, body, headers, deadline, limit, false)));
+          succeed(send(target, body, headers, deadline, limit, false));
           return;
         }
-        settle(() => reject(error));
+        fail(error);
       });
       request.end(body);
     });

@@ -72,6 +72,33 @@ describe("memoryStore", () => {
     expect(statuses.slice(0, -5)).toEqual(Array(15).fill("claimed"));
   });
 
+  it("evicts in exact LRU order through thousands of evictions interleaved with touches (property)", async () => {
+    // A model LRU (array, oldest first) against the store's eviction cursor, across table rehashes.
+    const maxEntries = 50;
+    const store = memoryStore({ maxEntries });
+    const model: string[] = [];
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let i = 0; i < 3000; i++) {
+      if (model.length > 0 && random() < 0.3) {
+        const id = model[Math.floor(random() * model.length)]!;
+        expect(await statusOf(store, id)).toBe("completed"); // a duplicate touches it
+        model.splice(model.indexOf(id), 1);
+        model.push(id);
+      } else {
+        await claimAndComplete(store, `evt_${i}`);
+        model.push(`evt_${i}`);
+        if (model.length > maxEntries) model.shift();
+      }
+    }
+    // Probe oldest first without disturbing order: remembered ones are touched in model order anyway.
+    for (const id of model) expect(await statusOf(store, id)).toBe("completed");
+    expect(await statusOf(store, "evt_0")).toBe("claimed");
+  });
+
   it("never evicts processing records, however many completions follow", async () => {
     const store = memoryStore({ maxEntries: 2 });
     const token = await claimToken(store, "held");

@@ -1,5 +1,6 @@
-// The receiver: one Web-standard handler `(Request) => Promise<Response>` that makes every HTTP decision
-// of SPEC §3. Framework adapters only convert their request into a `Request` and the `Response` back.
+// The receiver: every HTTP decision of SPEC §3, made once in `receive` (method, headers and a raw body in;
+// status, headers and JSON out). `handle` is `receive` for a Web `Request`; `@optare/webhooks/node` serves
+// it on Node's `http`. Framework adapters only convert.
 
 import { type BodySource, discardBody, readBody } from "./body";
 import { type EventType, isEventType } from "./catalog";

@@ -94,18 +94,16 @@ export function createNodeTransport(maxSockets: number): Transport {
       // The first of: response end, body limit, error, close mid-response, timeout.
       let settled = false;
       let responded = false;
-      const succeed = (answer: HttpAnswer | Promise<HttpAnswer>) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(answer);
-      };
-      const fail = (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        reject(error);
-      };
+      const settle =
+        <T>(finish: (value: T) => void) =>
+        (value: T) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          finish(value);
+        };
+      const succeed = settle<HttpAnswer | Promise<HttpAnswer>>(resolve);
+      const fail = settle<unknown>(reject);
       const request = (target.secure ? https : http).request(
         {
           hostname: target.hostname,

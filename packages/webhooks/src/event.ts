@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { catalog, type EventData, type EventType, isEventType } from "./catalog";
-import { type Bytes, equalHex, hmacHex } from "./crypto-node";
+import type { Bytes } from "./crypto-node";
 import { WebhookError } from "./errors";
-import { type Payload, parseSignature, type Secrets, secretList, toBytes } from "./verify";
+import { type Payload, parseSignature, type Secrets, secretList, signedByAny, toBytes } from "./verify";
 
 /**
  * The envelope every delivery shares, as a zod schema for your own use (stored events, tests). The
@@ -152,9 +152,7 @@ export function signatureFailure(
   if (expected === null) {
     return new WebhookError("signature_malformed", "The X-Optare-Signature header is not 64 hex characters.");
   }
-  for (const secret of secrets) {
-    if (equalHex(hmacHex(secret, body), expected)) return null;
-  }
+  if (signedByAny(body, expected, secrets)) return null;
   return new WebhookError(
     "signature_mismatch",
     "The signature does not match the body under any configured secret.",

@@ -107,10 +107,15 @@ const JSON_HEADERS = { "content-type": "application/json" };
 const RECEIVED = JSON.stringify({ received: true });
 const DUPLICATE = JSON.stringify({ received: true, duplicate: true });
 
-function errorReply(error: unknown, headers?: Record<string, string>): WebhookReply {
-  const known = WebhookError.is(error)
+/** `error` itself when it is a `WebhookError`; anything else is an `internal_error` carrying it. */
+function asWebhookError(error: unknown): WebhookError {
+  return WebhookError.is(error)
     ? error
-    : new WebhookError("internal_error", "Unexpected error in the webhook receiver.");
+    : new WebhookError("internal_error", "Unexpected error in the webhook receiver.", { cause: error });
+}
+
+function errorReply(error: unknown, headers?: Record<string, string>): WebhookReply {
+  const known = asWebhookError(error);
   const body = JSON.stringify({ error: { code: known.code, message: known.message } });
   return { status: known.status, headers: { ...JSON_HEADERS, ...headers }, body };
 }
@@ -221,9 +226,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
       return reply;
     };
     const fail = (error: unknown, headers?: Record<string, string>) => {
-      const known = WebhookError.is(error)
-        ? error
-        : new WebhookError("internal_error", "Unexpected error in the webhook receiver.", { cause: error });
+      const known = asWebhookError(error);
       const reply = errorReply(known, headers);
       if (reply.status >= 500) reportError(known, { request, event });
       return finish(reply, known.code);

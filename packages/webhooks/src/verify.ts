@@ -42,6 +42,14 @@ export function sign(payload: Payload, secret: string): string {
   return hmacHex(secret, bytes);
 }
 
+/** True when `expected` (a parsed signature) is the HMAC of `bytes` under one of the non-empty `secrets`. */
+export function signedByAny(bytes: Bytes, expected: string, secrets: readonly string[]): boolean {
+  for (const secret of secrets) {
+    if (secret.length > 0 && equalHex(hmacHex(secret, bytes), expected)) return true;
+  }
+  return false;
+}
+
 /**
  * True when `signature` is the HMAC of `payload` under any of `secrets`. Constant-time, synchronous,
  * and total: any input (null, wrong length, non-hex, non-ASCII, a parsed object) gives false, never an
@@ -56,11 +64,7 @@ export function verifySignature(
     const expected = parseSignature(signature);
     const bytes = toBytes(payload);
     if (expected === null || bytes === null) return false;
-    if (typeof secrets === "string") return secrets.length > 0 && equalHex(hmacHex(secrets, bytes), expected);
-    for (const secret of secretList(secrets)) {
-      if (equalHex(hmacHex(secret, bytes), expected)) return true;
-    }
-    return false;
+    return signedByAny(bytes, expected, typeof secrets === "string" ? [secrets] : secretList(secrets));
   } catch {
     return false;
   }

@@ -156,6 +156,9 @@ describe.each([
     expect(res.headers["content-type"]).toBe("application/json");
     expect(res.headers["x-a"]).toBe("1");
     expect(res.body).toBe('{"error":{"code":"event_in_progress"}}');
+    // A sized reply, not chunked encoding: less work for both ends on every request.
+    expect(res.headers["content-length"]).toBe(String(Buffer.byteLength(res.body)));
+    expect(res.headers["transfer-encoding"]).toBeUndefined();
   });
 
   it("hands GET to the core, which answers it", async () => {

@@ -1,7 +1,7 @@
 // The sender against real node:http servers on 127.0.0.1. The only fake is time: a virtual clock
 // runs the 81-minute retry schedule instantly, while every attempt is a real HTTP exchange.
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { EVENT_TYPES, SIGNATURE_HEADER, verifySignature } from "@optare/webhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createVirtualClock } from "./clock";
@@ -216,9 +216,9 @@ describe("a failing store", () => {
   });
 });
 
-// Every delivery behaviour holds for the default node:http client and for an injected fetch.
+// Every delivery behaviour holds for the default (undici) client and for an injected fetch.
 const clients: Array<[string, SenderOptions]> = [
-  ["node:http", {}],
+  ["default undici", {}],
   ["fetch", { fetch: (input, init) => globalThis.fetch(input, init) }],
 ];
 
@@ -618,5 +618,93 @@ describe.each(clients)("with the %s client", (_client, clientOptions) => {
       // undici may open a second socket while the first is being returned to its pool; never more.
       expect(new Set(receiver.requests.map((r) => r.remotePort)).size).toBeLessThanOrEqual(2);
     });
+  });
+});
+
+/**
+ * A bare TCP server speaking just enough HTTP/1.1 to script connection-level faults: `onRequest`
+ * gets each request's index on its connection and the socket, and answers (or not) itself.
+ */
+async function rawServer(onRequest: (indexOnConnection: number, socket: Socket) => void) {
+  const connections: Socket[] = [];
+  let requests = 0;
+  const listener = createNetServer((socket) => {
+    connections.push(socket);
+    let buffered = "";
+    let onThisConnection = 0;
+    socket.on("error", () => {});
+    socket.on("data", (chunk) => {
+      buffered += chunk.toString("latin1");
+      for (;;) {
+        const headEnd = buffered.indexOf("\r\n\r\n");
+        if (headEnd === -1) return;
+        const length = Number(/content-length: *(\d+)/i.exec(buffered.slice(0, headEnd))?.[1] ?? 0);
+        if (buffered.length < headEnd + 4 + length) return;
+        buffered = buffered.slice(headEnd + 4 + length);
+        requests++;
+        onRequest(onThisConnection++, socket);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+  cleanup.push(
+    () =>
+      new Promise((resolve) => {
+        for (const socket of connections) socket.destroy();
+        listener.close(resolve);
+      }),
+  );
+  return {
+    url: `http://127.0.0.1:${(listener.address() as AddressInfo).port}/hook`,
+    get requests() {
+      return requests;
+    },
+    get connections() {
+      return connections.length;
+    },
+  };
+}
+
+const OK_KEEP_ALIVE = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok";
+
+describe("connection faults with the default client", () => {
+  it("resends once, on a new connection, when a kept-alive connection closes before any response", async () => {
+    // The race every keep-alive client meets: the server drops an idle connection just as the next
+    // request goes out on it. Here the server drops every connection on its second request.
+    const receiver = await rawServer((index, socket) => {
+      if (index === 0) socket.write(OK_KEEP_ALIVE);
+      else socket.destroy();
+    });
+    const { sender: s } = setupSender();
+    await s.createWebhook(org.id, receiver.url, ["user.created"]);
+    expect((await s.emit("user.created", { user }, org)).deliveries[0]).toMatchObject({ success: true });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // The connection is back in the pool, idle.
+    const { deliveries } = await s.emit("user.created", { user }, org);
+    expect(deliveries[0]).toMatchObject({ attempt: 1, success: true, statusCode: 200 });
+    expect(receiver.requests).toBe(3);
+    expect(receiver.connections).toBe(2);
+    expect(s.pendingRetries).toBe(0);
+  });
+
+  it("does not resend when the connection closes mid-response: the attempt fails and is retried later", async () => {
+    const receiver = await rawServer((_index, socket) => {
+      socket.write("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial");
+      setTimeout(() => socket.destroy(), 20);
+    });
+    const { sender: s } = setupSender();
+    await s.createWebhook(org.id, receiver.url, ["user.created"]);
+    const { deliveries } = await s.emit("user.created", { user }, org);
+    expect(deliveries[0]).toMatchObject({ statusCode: null, success: false, errorCode: "network_error" });
+    expect(receiver.requests).toBe(1);
+    expect(s.pendingRetries).toBe(1);
+  });
+
+  it("does not resend on a connection that never answered: a receiver that always drops is tried once per attempt", async () => {
+    const receiver = await rawServer((_index, socket) => socket.destroy());
+    const { sender: s } = setupSender();
+    await s.createWebhook(org.id, receiver.url, ["user.created"]);
+    const { deliveries } = await s.emit("user.created", { user }, org);
+    expect(deliveries[0]).toMatchObject({ success: false, errorCode: "network_error" });
+    expect(receiver.requests).toBeLessThanOrEqual(2);
   });
 });

@@ -9,7 +9,7 @@ import {
   type SenderStore,
   type Webhook,
 } from "./store";
-import { AttemptTimeout, createFetchTransport, createNodeTransport, type HttpAnswer } from "./transport";
+import { AttemptTimeout, createFetchTransport, createUndiciTransport, type HttpAnswer } from "./transport";
 import { checkEndpointUrl } from "./url";
 
 /** Delays before attempts 2 to 5, each counted from the end of the previous failed attempt. */
@@ -74,7 +74,7 @@ export interface SenderOptions {
   /** Event time, record timestamps and the retry schedule. Default the system clock; see `createVirtualClock`. */
   clock?: Clock;
   /**
-   * Send through this `fetch` instead of the default node:http(s) client (keep-alive Agents, at most
+   * Send through this `fetch` instead of the default client (undici keep-alive pools, at most
    * `concurrency` connections per origin). Either way redirects are not followed.
    */
   fetch?: typeof globalThis.fetch;
@@ -304,7 +304,7 @@ export function createSender(options: SenderOptions = {}): Sender {
   const limiter = createLimiter(config.concurrency);
   const transport = options.fetch
     ? createFetchTransport(options.fetch)
-    : createNodeTransport(config.concurrency);
+    : createUndiciTransport(config.concurrency, timeoutMs);
   const pending = new Set<Job>();
   let busy = 0;
   let idle: Array<() => void> = [];

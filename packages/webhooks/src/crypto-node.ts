@@ -9,9 +9,11 @@ export function hmacHex(secret: string, payload: Bytes): string {
   return createHmac("sha256", secret).update(payload).digest("hex");
 }
 
-/** Constant-time equality of two lowercase hex digests of equal length. */
+/** Constant-time equality of a lowercase hex digest and a candidate of the same length in characters. */
 export function equalHex(a: string, b: string): boolean {
-  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y); // Unequal only when `b` is not ASCII.
 }
 
 /** SHA-256 of the body, base64url: the idempotency record's `bodyHash`. */

@@ -92,7 +92,7 @@ export function hmacHex(secret: string, payload: Bytes): string {
   return hex;
 }
 
-/** Constant-time equality of two lowercase hex digests of equal length. */
+/** Constant-time equality of a lowercase hex digest and a candidate of the same length in characters. */
 export function equalHex(a: string, b: string): boolean {
   let diff = a.length ^ b.length;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);

@@ -2,7 +2,15 @@ import { z } from "zod";
 import { catalog, type EventData, type EventType, isEventType } from "./catalog";
 import type { Bytes } from "./crypto-node";
 import { WebhookError } from "./errors";
-import { type Payload, parseSignature, type Secrets, secretList, signedByAny, toBytes } from "./verify";
+import {
+  type Payload,
+  parseSignature,
+  type Secrets,
+  secretList,
+  signatureCandidate,
+  signedByAny,
+  toBytes,
+} from "./verify";
 
 /**
  * The envelope every delivery shares, as a zod schema for your own use (stored events, tests). The
@@ -148,11 +156,11 @@ export function signatureFailure(
   if (signature === null || signature === undefined || signature === "") {
     return new WebhookError("signature_missing", "The X-Optare-Signature header is missing.");
   }
-  const expected = parseSignature(signature);
-  if (expected === null) {
+  const candidate = signatureCandidate(signature);
+  if (candidate !== null && signedByAny(body, candidate, secrets)) return null;
+  if (parseSignature(signature) === null) {
     return new WebhookError("signature_malformed", "The X-Optare-Signature header is not 64 hex characters.");
   }
-  if (signedByAny(body, expected, secrets)) return null;
   return new WebhookError(
     "signature_mismatch",
     "The signature does not match the body under any configured secret.",

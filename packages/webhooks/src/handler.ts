@@ -139,6 +139,23 @@ function storeError(cause: unknown): WebhookError {
     : new WebhookError("store_unavailable", "The idempotency store is unavailable.", { cause });
 }
 
+/** "done" when `work` resolves, "timeout" when it is still running after `ms` (it keeps running). */
+function settledWithin(work: Promise<void>, ms: number): Promise<"done" | "timeout"> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms, "timeout");
+    work.then(
+      () => {
+        clearTimeout(timer);
+        resolve("done");
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
 /** Creates a receiver: register handlers with `on`, serve `handle` through an adapter or directly. */
 export function createWebhooks(options: WebhooksOptions): Webhooks {
   const secrets = secretList(options.secret);
@@ -274,12 +291,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
       }
 
       const work = run(event, claim.token, context);
-      let deadline: ReturnType<typeof setTimeout> | undefined;
-      const timedOut = new Promise<"timeout">((resolve) => {
-        deadline = setTimeout(resolve, ackTimeoutMs, "timeout");
-      });
-      const outcome = await Promise.race([work, timedOut]).finally(() => clearTimeout(deadline));
-      if (outcome === "timeout") {
+      if ((await settledWithin(work, ackTimeoutMs)) === "timeout") {
         const late = work.catch((error: WebhookError) => reportError(error, { request, event }));
         handleContext?.waitUntil?.(late);
         return fail(

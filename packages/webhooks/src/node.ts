@@ -29,6 +29,17 @@ function failing(error: WebhookError): AsyncIterable<Uint8Array> {
   };
 }
 
+const END: IteratorResult<Uint8Array> = Object.freeze({ done: true, value: undefined });
+
+/** The next chunk if one can be had without waiting, `END` at the end, or null: wait for 'readable'. */
+function poll(req: IncomingMessage): IteratorResult<Uint8Array> | null {
+  const chunk = req.read() as Buffer | null;
+  if (chunk !== null) return { done: false, value: chunk };
+  // `complete`: the parser has pushed the whole body and `read()` found none of it left, so there is
+  // no need to wait for the 'end' event that follows on a later tick.
+  return req.readableEnded || req.complete ? END : null;
+}
+
 /**
  * The request's chunks, pulled with `read()`: a body that arrived with the headers costs no listener at
  * all, which Readable's own async iterator cannot match on this hot path. `return()` (the core giving up
@@ -36,30 +47,30 @@ function failing(error: WebhookError): AsyncIterable<Uint8Array> {
  */
 function chunksOf(req: IncomingMessage): AsyncIterable<Uint8Array> {
   const next = (): Promise<IteratorResult<Uint8Array>> => {
-    const chunk = req.read() as Buffer | null;
-    if (chunk !== null) return Promise.resolve({ done: false, value: chunk });
-    if (req.readableEnded) return Promise.resolve({ done: true, value: undefined });
+    const ready = poll(req);
+    if (ready !== null) return Promise.resolve(ready);
     if (req.destroyed) return Promise.reject(new Error("The request closed before its body ended."));
     return new Promise((resolve, reject) => {
-      const done = () => {
-        req.off("readable", ready).off("end", ready).off("error", fail).off("close", ready);
-      };
-      const ready = () => {
-        done();
-        resolve(next());
+      // 'readable' also fires at the end of the body, before 'end'; 'close' covers a destroyed request.
+      const settle = () => {
+        const result = poll(req);
+        if (result === null && !req.destroyed) return; // Spurious wake-up: keep waiting.
+        req.off("readable", settle).off("error", fail).off("close", settle);
+        if (result !== null) resolve(result);
+        else reject(new Error("The request closed before its body ended."));
       };
       const fail = (error: Error) => {
-        done();
+        req.off("readable", settle).off("error", fail).off("close", settle);
         reject(error);
       };
-      req.on("readable", ready).on("end", ready).on("error", fail).on("close", ready);
+      req.on("readable", settle).on("error", fail).on("close", settle);
     });
   };
   const iterator: AsyncIterator<Uint8Array> = {
     next,
     return: async () => {
       req.destroy();
-      return { done: true, value: undefined };
+      return END;
     },
   };
   return { [Symbol.asyncIterator]: () => iterator };
@@ -92,6 +103,10 @@ export function createNodeHandler(
       { method: req.method ?? "GET", header, body: rawBodyOf(req, consumedBodyMessage) },
       context,
     );
-    res.writeHead(reply.status, reply.headers).end(reply.body);
+    // Headers set one by one and no writeHead: `end` then adds Content-Length itself. (writeHead would
+    // fix the head before the body is known, and Node would fall back to chunked encoding.)
+    res.statusCode = reply.status;
+    for (const name in reply.headers) res.setHeader(name, reply.headers[name]!);
+    res.end(reply.body);
   };
 }

@@ -105,6 +105,16 @@ describe.each(Object.entries(verifiers))("%s", (_, verify) => {
     ["too long", `${simple.signature}0`],
     ["non-hex of the right length", `${simple.signature.slice(0, 62)}zz`],
     ["non-ASCII of the right length", `${simple.signature.slice(0, 62)}é€`],
+    // Each character shifted by 0x100: same low bytes, so a latin1 comparison would wrongly accept it.
+    [
+      "look-alike (same low bytes)",
+      [...simple.signature].map((c) => String.fromCharCode(c.charCodeAt(0) + 0x100)).join(""),
+    ],
+    // A fullwidth letter (U+FF41…) in place of an ASCII hex letter.
+    [
+      "fullwidth hex letter",
+      simple.signature.replace(/[a-f]/, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)),
+    ],
     ["whitespace-padded", ` ${simple.signature.slice(1)}`],
     ["a sha256= prefix", `sha256=${simple.signature}`],
     ["a number", 42],

@@ -76,10 +76,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.controller?.abort(timeout);
   }
 
-  private succeed(): void {
-    if (this.settled) return;
+  /** True the first time only: the caller settles the promise. */
+  private settle(): boolean {
+    if (this.settled) return false;
     this.settled = true;
     clearTimeout(this.timer);
+    return true;
+  }
+
+  private succeed(): void {
+    if (!this.settle()) return;
     this.resolve({
       status: this.status,
       statusText: this.statusText,
@@ -89,10 +95,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   fail(error: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
-    clearTimeout(this.timer);
-    this.reject(error);
+    if (this.settle()) this.reject(error);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -129,14 +132,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    if (this.settled) return;
     const code = (error as NodeJS.ErrnoException).code;
     if (this.resend !== null && !this.responded && code !== undefined && CLOSED_BEFORE_RESPONSE.has(code)) {
       // A keep-alive connection the server closed while idle, just as this request went out: the
       // one case worth an immediate resend (receivers deduplicate by event id if it did arrive).
-      this.settled = true;
-      clearTimeout(this.timer);
-      this.resolve(this.resend());
+      if (this.settle()) this.resolve(this.resend());
       return;
     }
     this.fail(error);

@@ -30,6 +30,7 @@ function failing(error: WebhookError): AsyncIterable<Uint8Array> {
 }
 
 const END: IteratorResult<Uint8Array> = Object.freeze({ done: true, value: undefined });
+const closedEarly = () => new Error("The request closed before its body ended.");
 
 /** The next chunk if one can be had without waiting, `END` at the end, or null: wait for 'readable'. */
 function poll(req: IncomingMessage): IteratorResult<Uint8Array> | null {
@@ -49,7 +50,7 @@ function chunksOf(req: IncomingMessage): AsyncIterable<Uint8Array> {
   const next = (): Promise<IteratorResult<Uint8Array>> => {
     const ready = poll(req);
     if (ready !== null) return Promise.resolve(ready);
-    if (req.destroyed) return Promise.reject(new Error("The request closed before its body ended."));
+    if (req.destroyed) return Promise.reject(closedEarly());
     return new Promise((resolve, reject) => {
       // 'readable' also fires at the end of the body, before 'end'; 'close' covers a destroyed request.
       const settle = () => {
@@ -57,7 +58,7 @@ function chunksOf(req: IncomingMessage): AsyncIterable<Uint8Array> {
         if (result === null && !req.destroyed) return; // Spurious wake-up: keep waiting.
         req.off("readable", settle).off("error", fail).off("close", settle);
         if (result !== null) resolve(result);
-        else reject(new Error("The request closed before its body ended."));
+        else reject(closedEarly());
       };
       const fail = (error: Error) => {
         req.off("readable", settle).off("error", fail).off("close", settle);

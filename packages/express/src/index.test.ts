@@ -122,6 +122,46 @@ describe.each([
     });
   });
 
+  it("reads a body that came with its headers without waiting on stream events", async () => {
+    // Counts 'readable' listeners: the reader should find the whole body already parsed.
+    let readableListeners = 0;
+    const app = framework();
+    app.post(
+      "/hook",
+      (req, _res, next) => {
+        const on = req.on;
+        req.on = function (this: typeof req, event: string | symbol, listener: (...args: unknown[]) => void) {
+          if (event === "readable") readableListeners++;
+          return on.call(this, event, listener);
+        } as typeof req.on;
+        next();
+      },
+      createWebhookMiddleware(echo),
+    );
+    const url = await listen(app);
+    // One write: head and body reach the server in one packet.
+    const res = await request(`${url}/hook`, {
+      headers: { "content-length": String(bytes.length) },
+      chunks: [bytes],
+    });
+    expect(JSON.parse(res.body)).toMatchObject({ source: "stream", length: bytes.length, sha256: digest });
+    expect(readableListeners).toBe(0);
+    // A body that arrives later is still awaited.
+    const late = await new Promise<string>((resolve, reject) => {
+      const req = http.request(`${url}/hook`, { method: "POST", headers: { "content-length": "10" } });
+      req.on("response", (r) => {
+        let text = "";
+        r.on("data", (chunk) => (text += chunk));
+        r.on("end", () => resolve(text));
+      });
+      req.on("error", reject);
+      req.flushHeaders();
+      setTimeout(() => req.end(bytes), 50);
+    });
+    expect(JSON.parse(late)).toMatchObject({ length: bytes.length, sha256: digest });
+    expect(readableListeners).toBeGreaterThan(0);
+  });
+
   it("passes a chunked body of many chunks through unchanged", async () => {
     const app = framework();
     app.post("/hook", createWebhookMiddleware(echo));

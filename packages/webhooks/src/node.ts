@@ -43,13 +43,12 @@ function poll(req: IncomingMessage): IteratorResult<Uint8Array> | null {
 
 /**
  * The request's chunks, pulled with `read()`: a body that arrived with the headers costs no listener at
- * all, which Readable's own async iterator cannot match on this hot path. `return()` (the core giving up
- * on an endless body) destroys the request.
+ * all (see `next`), which Readable's own async iterator cannot match on this hot path; only a body still
+ * on its way is awaited with 'readable'. `return()` (the core giving up on an endless body) destroys the
+ * request.
  */
 function chunksOf(req: IncomingMessage): AsyncIterable<Uint8Array> {
-  const next = (): Promise<IteratorResult<Uint8Array>> => {
-    const ready = poll(req);
-    if (ready !== null) return Promise.resolve(ready);
+  const wait = (): Promise<IteratorResult<Uint8Array>> => {
     if (req.destroyed) return Promise.reject(closedEarly());
     return new Promise((resolve, reject) => {
       // 'readable' also fires at the end of the body, before 'end'; 'close' covers a destroyed request.
@@ -66,6 +65,18 @@ function chunksOf(req: IncomingMessage): AsyncIterable<Uint8Array> {
       };
       req.on("readable", settle).on("error", fail).on("close", settle);
     });
+  };
+  let first = true;
+  const next = (): Promise<IteratorResult<Uint8Array>> => {
+    const ready = poll(req);
+    if (ready !== null) return Promise.resolve(ready);
+    if (!first) return wait();
+    first = false;
+    // The first read runs inside the 'request' event, before Node's parser has pushed the body that
+    // usually came in the same packet as the headers. The parser calls back into JavaScript once per
+    // part (microtasks run in between), but it has pushed the whole packet by the event loop's next
+    // check phase: look once more there before listening for 'readable'.
+    return new Promise((resolve) => setImmediate(() => resolve(poll(req) ?? wait())));
   };
   const iterator: AsyncIterator<Uint8Array> = {
     next,

@@ -52,15 +52,16 @@ function chunksOf(req: IncomingMessage): AsyncIterable<Uint8Array> {
     if (req.destroyed) return Promise.reject(closedEarly());
     return new Promise((resolve, reject) => {
       // 'readable' also fires at the end of the body, before 'end'; 'close' covers a destroyed request.
+      const detach = () => req.off("readable", settle).off("error", fail).off("close", settle);
       const settle = () => {
         const result = poll(req);
         if (result === null && !req.destroyed) return; // Spurious wake-up: keep waiting.
-        req.off("readable", settle).off("error", fail).off("close", settle);
+        detach();
         if (result !== null) resolve(result);
         else reject(closedEarly());
       };
       const fail = (error: Error) => {
-        req.off("readable", settle).off("error", fail).off("close", settle);
+        detach();
         reject(error);
       };
       req.on("readable", settle).on("error", fail).on("close", settle);

@@ -8,6 +8,8 @@ const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import
 export const alias = [
   { find: /^@optare\/webhooks-([a-z]+)\/([a-z-]+)$/, replacement: src("$1/src/$2.ts") },
   { find: /^@optare\/webhooks-([a-z]+)$/, replacement: src("$1/src/index.ts") },
+  // `/verify` is the public entry file; src/verify.ts also holds internals.
+  { find: /^@optare\/webhooks\/verify$/, replacement: src("webhooks/src/verify-entry.ts") },
   { find: /^@optare\/webhooks\/([a-z-]+)$/, replacement: src("webhooks/src/$1.ts") },
   { find: /^@optare\/webhooks$/, replacement: src("webhooks/src/index.ts") },
 ];
@@ -20,7 +22,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts", "scripts/**/*.test.ts"],
+          include: ["packages/*/src/**/*.test.ts", "scripts/**/*.test.ts", "docs/**/*.test.ts"],
           typecheck: {
             enabled: true,
             include: ["packages/*/src/**/*.test-d.ts"],

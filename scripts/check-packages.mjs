@@ -1,11 +1,13 @@
-// Packaging checks for every published package: publint, then @arethetypeswrong/cli on the packed
-// tarball, then ESM and CJS imports of each entry from plain Node. Run after `pnpm build`.
+// Packaging checks for every published package: publint, then the packed tarball (it ships the root
+// LICENSE), @arethetypeswrong/cli on it, then ESM and CJS imports of each entry from plain Node.
+// Run after `pnpm build`.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
+const license = readFileSync(join(root, "LICENSE"));
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const packages = readdirSync(join(root, "packages"))
   .map((dir) => join(root, "packages", dir))
@@ -28,13 +30,42 @@ try {
       .trim()
       .split("\n")
       .pop();
-    // --profile node16: the supported consumers are Node ≥ 20 and bundlers (node10 resolution is not).
-    // Entries published as ESM only (no `require` condition) are checked for ESM consumers only.
+    const packed = (file) => {
+      try {
+        return execFileSync("tar", ["-xzOf", tarball, `package/${file}`], {
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+      } catch {
+        throw new Error(`${pkg.name}: the tarball has no ${file}`);
+      }
+    };
+    // The tarball carries the repository's LICENSE, byte for byte.
+    if (!packed("LICENSE").equals(license))
+      throw new Error(`${pkg.name}: its LICENSE differs from the root one`);
+    console.log("  LICENSE: packed, identical to the root one");
+    // Peer ranges as published (workspace: resolved) are bounded: every `||` alternative is a caret,
+    // tilde or exact version, or has an upper bound, so no future major is promised to work.
+    const { peerDependencies = {} } = JSON.parse(packed("package.json"));
+    for (const [name, range] of Object.entries(peerDependencies)) {
+      const unbounded = range
+        .split("||")
+        .some((part) => !/^\s*([~^]?\d|.*<)/.test(part) || /[*xX]/.test(part));
+      if (unbounded) throw new Error(`${pkg.name}: peer ${name}@"${range}" has no upper bound`);
+    }
+    console.log(
+      `  peers: ${
+        Object.entries(peerDependencies)
+          .map(([n, r]) => `${n}@${r}`)
+          .join(", ") || "none"
+      }`,
+    );
+    // Every resolution mode, node10 included (subpaths reach it through `typesVersions`). Entries
+    // published as ESM only (no `require` condition) are checked for ESM consumers only.
     const esmOnly = Object.entries(pkg.exports)
       .filter(([, target]) => typeof target === "object" && !target.require && !target.import)
       .map(([subpath]) => subpath);
     const exclude = esmOnly.length > 0 ? ["--exclude-entrypoints", ...esmOnly] : [];
-    run(bin("attw"), [tarball, "--profile", "node16", ...exclude], dir);
+    run(bin("attw"), [tarball, ...exclude], dir);
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       if (subpath === "./package.json" || typeof target !== "object") continue;
       const specifier = pkg.name + subpath.slice(1);

@@ -2,7 +2,8 @@ import { resolve } from "node:path";
 import { defineConfig } from "tsup";
 import { packageBuild } from "../../tsup.shared";
 
-const entry = { index: "src/index.ts", verify: "src/verify.ts" };
+/** `verify` is the public `/verify` entry; src/verify.ts also holds internals the core shares. */
+const entry = { index: "src/index.ts", verify: "src/verify-entry.ts", otel: "src/otel.ts" };
 /** Node's `http` transport: Node builds only. */
 const nodeEntry = { ...entry, node: "src/node.ts" };
 
@@ -27,7 +28,7 @@ export default defineConfig([
     platform: "neutral",
     target: "es2022",
     sourcemap: true,
-    external: ["zod"],
+    external: ["zod", "@opentelemetry/api"],
     esbuildPlugins: [webCrypto],
   },
 ]);

@@ -15,3 +15,5 @@ export function createRouteHandler(
 ): RouteHandler {
   return (request) => webhooks.handle(request, context);
 }
+
+export { defineWebhooks, type SharedWebhooks } from "./shared";

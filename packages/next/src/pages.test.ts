@@ -5,6 +5,7 @@ import {
   type BodySource,
   createWebhooks,
   isWebhookError,
+  WebhookError,
   type WebhookReply,
   type WebhookRequest,
 } from "@optare/webhooks";
@@ -58,6 +59,7 @@ function reply(status: number, body = ""): WebhookReply {
 /** Reads the whole body, recording bytes or the read error; answers 200 or the error's status. */
 async function readAll(input: WebhookRequest, seen: Seen): Promise<WebhookReply> {
   try {
+    if (input.bodyConsumed !== undefined) throw new WebhookError("raw_body_required", input.bodyConsumed);
     seen.body = await bytesOf(input.body);
     return reply(200, "ok");
   } catch (error) {
@@ -67,7 +69,7 @@ async function readAll(input: WebhookRequest, seen: Seen): Promise<WebhookReply>
 }
 
 /** What Next.js's default API body parser does: read the stream to its end, then set `req.body`. */
-async function parseBodyLikeNext(req: NodeRequest) {
+async function parseBodyLikeNext(req: NodeRequest & { body?: unknown }) {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk);
   req.body = JSON.parse(Buffer.concat(chunks).toString() || "{}");

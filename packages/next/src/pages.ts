@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { Webhooks } from "@optare/webhooks";
-import { createNodeHandler, type NodeRequest } from "@optare/webhooks/node";
+import { createNodeHandler, type NodeHandlerOptions, type NodeRequest } from "@optare/webhooks/node";
 
 /** A Pages Router API route (`export default`), typed loosely enough for `NextApiRequest`/`NextApiResponse`. */
 export type PagesHandler = (req: NodeRequest, res: ServerResponse) => Promise<void>;
@@ -14,6 +14,10 @@ const CONSUMED_BODY =
  * Receives Optare webhooks in a Pages Router API route: `export default createPagesHandler(webhooks)`.
  * The file must also export `config = { api: { bodyParser: false } }` literally, so the raw bytes reach the core.
  */
-export function createPagesHandler(webhooks: Pick<Webhooks, "receive">): PagesHandler {
-  return createNodeHandler(webhooks, { consumedBodyMessage: CONSUMED_BODY });
+export function createPagesHandler(
+  webhooks: Pick<Webhooks, "receive">,
+  options: Pick<NodeHandlerOptions, "bodyTimeoutMs" | "waitUntil"> = {},
+): PagesHandler {
+  // Next.js's own parser leaves the stream ended, which the Node transport sees: only the message is ours.
+  return createNodeHandler(webhooks, { ...options, consumedBodyMessage: CONSUMED_BODY });
 }

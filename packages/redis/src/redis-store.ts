@@ -78,7 +78,8 @@ return 1`;
  * operation is one atomic Lua script, so exactly one concurrent claim wins, and leases and retention
  * expire on the Redis server's clock. Works with `ioredis` and node-redis (`createClient()`) clients.
  * Any client error (connection refused, closed, timeout) rejects with `WebhookError("store_unavailable")`
- * carrying the cause, so the receiver answers 503 and the sender retries.
+ * carrying the cause, so the receiver answers 503 and the sender retries. A claim that timed out but ran
+ * later is released as soon as its reply arrives, so it never blocks the retry.
  */
 export function redisStore(options: RedisStoreOptions): IdempotencyStore {
   const send = createSend(options.client);
@@ -88,17 +89,36 @@ export function redisStore(options: RedisStoreOptions): IdempotencyStore {
   const retentionMs = readPositive(options.retentionMs, "retentionMs", DEFAULT_RETENTION_MS);
   const timeoutMs = readPositive(options.timeoutMs, "timeoutMs", 5_000);
 
-  async function run(script: string, eventId: string, args: string[]): Promise<unknown> {
+  /**
+   * One script, answered within `timeoutMs` or rejected with `store_unavailable`. The message names no
+   * client internals (hosts, ports): it can reach an HTTP answer; the client's error stays on `cause`.
+   * `late` sees the reply of a command that answered after its timeout: it still ran on the server.
+   */
+  async function run(
+    script: string,
+    eventId: string,
+    args: string[],
+    late?: (reply: unknown) => void,
+  ): Promise<unknown> {
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let timedOut = false;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new Error(`Redis did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
     });
     try {
       // `send` may throw synchronously (node-redis does when the client is closed): call it inside the try.
-      return await Promise.race([send(["EVAL", script, "1", prefix + eventId, ...args]), timeout]);
+      const sent = send(["EVAL", script, "1", prefix + eventId, ...args]);
+      if (late)
+        sent.then(
+          (reply) => timedOut && late(reply),
+          () => {},
+        );
+      return await Promise.race([sent, timeout]);
     } catch (cause) {
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      throw new WebhookError("store_unavailable", `The Redis idempotency store failed: ${reason}`, { cause });
+      throw new WebhookError("store_unavailable", "The Redis idempotency store is unavailable.", { cause });
     } finally {
       clearTimeout(timer);
     }
@@ -115,7 +135,14 @@ export function redisStore(options: RedisStoreOptions): IdempotencyStore {
 
     async claim(eventId, bodyHash): Promise<ClaimResult> {
       const token = createToken();
-      const reply = await run(CLAIM, eventId, [token, bodyHash, String(leaseMs)]);
+      // A claim that times out may still land when the client's queue drains: a record nobody owns, which
+      // would answer every retry 409 for a whole lease. Release it the moment its late reply shows it won.
+      const releaseGhost = (reply: unknown) => {
+        if (Array.isArray(reply) && String(reply[0]) === "claimed") {
+          run(RELEASE, eventId, [token]).catch(() => {}); // Failing that, the lease runs out as usual.
+        }
+      };
+      const reply = await run(CLAIM, eventId, [token, bodyHash, String(leaseMs)], releaseGhost);
       if (!Array.isArray(reply)) throw unexpected(reply);
       const [state, same, pttl] = reply.map(String);
       if (state === "claimed") return { status: "claimed", token };

@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { isWebhookError, type WebhookError } from "@optare/webhooks";
+import { createWebhooks, isWebhookError, type WebhookError } from "@optare/webhooks";
+import { createEvent, signEvent } from "@optare/webhooks-testing";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { afterEach, describe, expect, it } from "vitest";
@@ -91,6 +92,25 @@ describe("redisStore when Redis is unreachable", () => {
     const store = redisStore({ client, timeoutMs: 300 });
     const error = await rejection(store.claim("evt_1", "hash"));
     expect(error.code).toBe("store_unavailable");
-    expect(error.message).toMatch(/did not answer within 300 ms/);
+    expect((error.cause as Error).message).toMatch(/did not answer within 300 ms/);
+  });
+
+  it("answers 503 with a body that names no host, port or client internals", async () => {
+    const port = await findClosedPort();
+    const client = new Redis({ host: "127.0.0.1", port, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    client.on("error", () => {});
+    cleanups.push(() => client.disconnect());
+    const secret = "0123456789abcdef".repeat(4);
+    const webhooks = createWebhooks({ secret, store: redisStore({ client, timeoutMs }), logger: false });
+    const { body, headers } = signEvent(createEvent("user.created"), secret);
+    const response = await webhooks.handle(
+      new Request("http://localhost/", { method: "POST", body, headers }),
+    );
+    expect(response.status).toBe(503);
+    const text = await response.text();
+    expect(JSON.parse(text).error.code).toBe("store_unavailable");
+    expect(text).not.toContain("127.0.0.1");
+    expect(text).not.toContain(String(port));
+    expect(text).not.toMatch(/ECONNREFUSED|ioredis|Connection is closed/i);
   });
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type EventData, type EventType, SIGNATURE_HEADER, sign } from "@optare/webhooks";
+import { type EventData, type EventType, type Loose, SIGNATURE_HEADER, sign } from "@optare/webhooks";
 import { type Clock, systemClock, type TimerHandle } from "./clock";
 import { SenderError } from "./errors";
 import {
@@ -41,8 +41,11 @@ export interface EventEnvelope<Type extends string = string, Data = Record<strin
   organization: OrganizationRef;
 }
 
-/** `EventData<T>` for a catalog event, any JSON object for other event types. */
-export type EmitData<T extends string> = T extends EventType ? EventData<T> : Record<string, unknown>;
+/**
+ * `EventData<T>` for a catalog event (extra fields allowed, as on the wire: `Loose`), any JSON object for
+ * other event types.
+ */
+export type EmitData<T extends string> = T extends EventType ? Loose<EventData<T>> : Record<string, unknown>;
 
 export interface EmitOptions {
   /** Event id; default a fresh `evt_…`. Emitting twice with the same id and timestamp gives byte-identical duplicates. */

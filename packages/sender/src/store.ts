@@ -13,12 +13,7 @@ export interface Webhook {
 }
 
 /** Why an attempt failed. `http_status` covers every non-2xx answer, 3xx included. */
-export type DeliveryErrorCode =
-  | "http_status"
-  | "timeout"
-  | "network_error"
-  | "endpoint_disabled"
-  | "endpoint_deleted";
+export type DeliveryErrorCode = "http_status" | "timeout" | "network_error" | "endpoint_disabled";
 
 /** One delivery attempt, successful or not. */
 export interface DeliveryRecord {

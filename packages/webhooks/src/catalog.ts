@@ -1,6 +1,7 @@
 // The event catalog: the one place the 27 Optare event types are defined. Schemas, TypeScript types,
 // EVENT_TYPES, the fixtures' shape and the README's event table are all derived from it.
 import { z } from "zod";
+import type { Exact } from "./types";
 
 // Every object is open: fields Optare adds later are kept, never rejected.
 const open = z.looseObject;
@@ -75,6 +76,19 @@ export const ApiKey = open({
   createdAt: timestamp.optional(),
   expiresAt: nullableString.optional(),
 });
+
+// Each shared object as an exact TypeScript type, named like its schema (`function greet(user: User)`):
+// the declared fields only, no `[k: string]: unknown`, so a misspelled field does not compile.
+export type User = Exact<z.output<typeof User>>;
+export type UserRef = Exact<z.output<typeof UserRef>>;
+export type Organization = Exact<z.output<typeof Organization>>;
+export type Session = Exact<z.output<typeof Session>>;
+export type Member = Exact<z.output<typeof Member>>;
+export type Invitation = Exact<z.output<typeof Invitation>>;
+export type OAuthClient = Exact<z.output<typeof OAuthClient>>;
+export type OAuthAuthorization = Exact<z.output<typeof OAuthAuthorization>>;
+export type OAuthToken = Exact<z.output<typeof OAuthToken>>;
+export type ApiKey = Exact<z.output<typeof ApiKey>>;
 
 export type EventGroup = "User" | "Session" | "Organization" | "Member" | "OAuth" | "Security";
 
@@ -163,8 +177,12 @@ export const catalog = {
 export type Catalog = typeof catalog;
 /** One of the 27 known event type strings. */
 export type EventType = keyof Catalog;
-/** The validated `data` of an event type. */
-export type EventData<T extends EventType> = z.output<Catalog[T]["data"]>;
+/**
+ * The validated `data` of an event type, exact: only the catalog's fields, so a misspelled one
+ * (`data.user.emial`) is a compile error. Fields Optare adds later are still there at runtime (every
+ * schema is a `z.looseObject`); read them through `withExtras`.
+ */
+export type EventData<T extends EventType> = Exact<z.output<Catalog[T]["data"]>>;
 
 /** All 27 known event types, in catalog order. */
 export const EVENT_TYPES = Object.keys(catalog) as EventType[];

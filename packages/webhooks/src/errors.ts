@@ -19,6 +19,8 @@ export const ERROR_STATUS = {
   event_in_future: 401,
   /** The body could not be read: the connection closed before it ended. */
   request_aborted: 400,
+  /** The body did not arrive in full within the body-read deadline (a slow or stalled client). */
+  request_timeout: 408,
   /** The body is not UTF-8 JSON. */
   invalid_json: 400,
   /** The body is JSON but not an Optare envelope `{ event, id, timestamp, data, organization }`. */
@@ -39,7 +41,10 @@ export const ERROR_STATUS = {
   internal_error: 500,
   /** The receiver is misconfigured (no secret, bad option). Never caused by a request. */
   invalid_configuration: 500,
-  /** The body handed to the SDK was already parsed; the raw bytes are required. */
+  /**
+   * The raw body is gone: a body parser consumed it, the `Request` was read (`await request.json()`)
+   * before `handle`, or a parsed object was passed where the bytes are needed. A setup error.
+   */
   raw_body_required: 500,
 } as const satisfies Record<string, number>;
 
@@ -66,3 +71,10 @@ export class WebhookError extends Error {
 }
 
 export const isWebhookError = WebhookError.is;
+
+/** `error` itself when it is a `WebhookError`; anything else is an `internal_error` carrying it. */
+export function asWebhookError(error: unknown): WebhookError {
+  return WebhookError.is(error)
+    ? error
+    : new WebhookError("internal_error", "Unexpected error in the webhook receiver.", { cause: error });
+}

@@ -283,3 +283,93 @@ describe("envelopeProblem", () => {
     );
   });
 });
+
+describe("constructEvent: only WebhookErrors, whatever the input", () => {
+  const body = JSON.stringify(createEvent("user.created", { timestamp: new Date(now).toISOString() }));
+  const signature = sign(body, secret);
+
+  function thrown(run: () => unknown): unknown {
+    try {
+      run();
+    } catch (error) {
+      return error;
+    }
+    throw new Error("expected a throw");
+  }
+
+  it("throws raw_body_required for a detached ArrayBuffer, not a TypeError", () => {
+    const buffer = new TextEncoder().encode(body).buffer as ArrayBuffer;
+    structuredClone(buffer, { transfer: [buffer] }); // detaches it
+    const error = thrown(() => constructEvent(buffer, signature, secret, clock));
+    expect(error).toBeInstanceOf(WebhookError);
+    expect(error).toMatchObject({ code: "raw_body_required" });
+  });
+
+  it.each([
+    ["options: null", null, "invalid_configuration"],
+    ["options: 'strict'", "strict", "invalid_configuration"],
+    ["maxEventAge: NaN", { ...clock, maxEventAge: Number.NaN }, "invalid_configuration"],
+    ["now: 'yesterday'", { now: "yesterday" }, "invalid_configuration"],
+    [
+      "a clock that throws",
+      {
+        now: () => {
+          throw new RangeError("clock unavailable");
+        },
+      },
+      "internal_error",
+    ],
+  ])("throws a WebhookError for %s", (_, options, code) => {
+    const error = thrown(() => constructEvent(body, signature, secret, options as never));
+    expect(error).toBeInstanceOf(WebhookError);
+    expect(error).toMatchObject({ code });
+  });
+
+  it.each([
+    ["undefined", undefined],
+    ["an empty list", []],
+    ["a list with a hole", [secret, undefined]],
+    ["a number", 42],
+    ["a secret with a trailing newline", `${secret}\n`],
+  ])("throws invalid_configuration for a secret that is %s", (_, secrets) => {
+    expect(thrown(() => constructEvent(body, signature, secrets as never, clock))).toMatchObject({
+      code: "invalid_configuration",
+    });
+  });
+});
+
+describe("timestamps: ISO-8601 with a zone only", () => {
+  const at = (timestamp: string) => {
+    const body = JSON.stringify({ ...createEvent("user.created"), timestamp });
+    return codeOf(() => constructEvent(body, sign(body, secret), secret, clock));
+  };
+
+  it.each([
+    "2025-11-11T11:30:00Z",
+    "2025-11-11T11:30:00.123Z",
+    "2025-11-11T11:30:00.123456Z",
+    "2025-11-11T12:30:00+01:00",
+    "2025-11-11T06:30:00-05:00",
+    "2025-11-11T11:30Z",
+  ])("accepts %s", (timestamp) => {
+    expect(at(timestamp)).toBeUndefined();
+  });
+
+  it.each([
+    ["a zone-less local time", "2025-11-11T11:30:00"],
+    ["a date alone", "2025-11-11"],
+    ["an English date", "Nov 11 2025 11:30:00 GMT"],
+    ["an RFC 2822 date", "Tue, 11 Nov 2025 11:30:00 GMT"],
+    ["a zone without a colon", "2025-11-11T11:30:00+0000"],
+    ["an impossible month", "2025-13-11T11:30:00Z"],
+    ["epoch milliseconds as a string", "1762860600000"],
+  ])("rejects %s (%s) as an invalid envelope", (_, timestamp) => {
+    expect(at(timestamp)).toBe("invalid_envelope");
+  });
+
+  it("keeps envelopeSchema in step", () => {
+    const event = createEvent("user.created");
+    expect(envelopeSchema.safeParse({ ...event, timestamp: "2025-11-11T11:30:00" }).success).toBe(false);
+    expect(envelopeSchema.safeParse({ ...event, timestamp: "2025-11-11T11:30:00Z" }).success).toBe(true);
+  });
+});

@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { catalog, type EventData, type EventType, isEventType } from "./catalog";
 import type { Bytes } from "./crypto-node";
-import { WebhookError } from "./errors";
+import { asWebhookError, WebhookError } from "./errors";
+import { functionOption, integerOption, objectOption, oneOfOption, secretsOption } from "./options";
+import type { Flatten } from "./types";
 import {
   type Payload,
   parseSignature,
   type Secrets,
-  secretList,
   signatureCandidate,
   signedByAny,
   toBytes,
@@ -20,7 +21,7 @@ import {
 export const envelopeSchema = z.looseObject({
   event: z.string().min(1),
   id: z.string().min(1),
-  timestamp: z.string().refine((value) => !Number.isNaN(Date.parse(value)), "not an ISO-8601 timestamp"),
+  timestamp: z.string().refine(isTimestamp, "not an ISO-8601 timestamp with a time zone"),
   data: z.looseObject({}),
   // Optional: the documentation's own member.invitation.accepted sample carries it only inside `data`.
   organization: z.looseObject({ id: z.string(), name: z.string() }).optional(),
@@ -28,29 +29,105 @@ export const envelopeSchema = z.looseObject({
 
 export type Envelope = z.output<typeof envelopeSchema>;
 
-interface EnvelopeFields {
+/**
+ * The fields every event has besides `event` and `data`. Exact, like `data`: no index signature, so a
+ * misspelled field does not compile; fields Optare adds to the envelope are read with `withExtras(event)`.
+ */
+type EnvelopeFields = {
   /** Unique event id (`evt_…`); the same on every retry. Deduplicate on it. */
   id: string;
   /** When the event happened (ISO-8601), not when it was delivered. */
   timestamp: string;
-  /** The organization the event belongs to. Absent from some of Optare's own samples. */
-  organization?: { id: string; name: string; [key: string]: unknown };
-  [key: string]: unknown;
-}
+  /**
+   * The organization the event belongs to. Optional: Optare's own `member.invitation.accepted` sample
+   * payload omits the top-level `organization` (it carries it only inside `data`).
+   */
+  organization?: { id: string; name: string };
+};
+
+// How `switch (event.event)` narrows a `WebhookEvent` without `isKnownEvent` first.
+//
+// On `case "user.created":` (or `===`) TypeScript keeps every union member whose `event` type is
+// *comparable* to "user.created". A member declared `event: string` is comparable to every literal, so
+// it stays in every case and `data` never narrows. Branding that string (`string & { __brand?: never }`
+// or a unique-symbol brand) does not help: tsc 5.9 still finds a branded string comparable to every
+// literal. And comparability cannot tell "user.created" from "some.new.type", so any `event` type that
+// made the first case drop the unknown event would also make `event.event === "some.new.type"` an error.
+//
+// What works is the checker's lookup for large discriminated unions: when 10 or more members are object
+// types whose `event` is a literal, and no member *declares* `event` with a non-literal type, a case
+// picks exactly the member keyed by its literal. Hence:
+// - each known event is one object type (`KnownEvent<K>`, flattened): an intersection is not counted;
+// - the unknown event (`UntypedEvent`) gets its `event` from a template-literal index signature, which
+//   the lookup does not see, so `event.event` still reads as `string` and comparing it with any string
+//   (`=== "some.new.type"`) compiles; `default:` keeps it, since a `string` is never ruled out;
+// - under `noUncheckedIndexedAccess` a read through that index signature alone would be
+//   `string | undefined`, so `UnknownEvent` adds an impossible member (`EmptyTypeEvent`) declaring
+//   `event: ""`, which the envelope check rejects: on the union `event` reads `string | ""`, a plain
+//   `string`, and a misspelled field (`event.eventt`) stays an error since that member declares none.
+// Narrowing this way is sound: `constructEvent` returns an `UnknownEvent` only when the type string is
+// not one of the 27 (`isEventType`), so `event.event === "user.created"` does prove a known event.
+// event.test-d.ts pins each of these behaviours.
+
+/** One known event of type `K`: `OptareEvent<K>` for a single `K`. */
+type KnownEvent<K extends EventType> = Flatten<
+  EnvelopeFields & {
+    /** The event type, one of the catalog's. */
+    event: K;
+    /** The payload, validated against the catalog schema of `event` (exact: see `EventData`). */
+    data: EventData<K>;
+  }
+>;
 
 /** A known event, with `data` narrowed by `event`. `OptareEvent<"user.created">` is one type. */
 export type OptareEvent<T extends EventType = EventType> = {
-  [K in T]: EnvelopeFields & { event: K; data: EventData<K> };
+  [K in T]: KnownEvent<K>;
 }[T];
+
+/** An event of a type this SDK version does not know. Its `event` comes from the index signature. */
+type UntypedEvent = Flatten<
+  EnvelopeFields & {
+    /** The event type: never one of the 27 known ones (those are `OptareEvent`s). */
+    [event: `event${string}`]: string;
+    /** The payload, unvalidated. */
+    data: Record<string, unknown>;
+  }
+>;
+
+/** Never delivered (an empty `event` fails the envelope check): only makes `event` read as `string`. */
+type EmptyTypeEvent = Flatten<
+  EnvelopeFields & {
+    /** The event type: never one of the 27 known ones (those are `OptareEvent`s). */
+    event: "";
+    /** The payload, unvalidated. */
+    data: Record<string, unknown>;
+  }
+>;
 
 /**
  * An event whose type is not in the catalog (Optare shipped a new one): delivered untyped, never rejected.
- * Its `event` is any string, so it cannot be told apart by `event.event === "…"` alone: check
- * `isKnownEvent(event)` first, then `switch (event.event)` narrows `data`.
+ * Its `event` is a `string` that is never one of the 27 known types, so `switch (event.event)` on a
+ * `WebhookEvent` narrows `data` in each known case and leaves the unknown event to `default:`, with no
+ * `isKnownEvent` needed; `event.event === "some.new.type"` compiles too. A union, so an interface cannot
+ * extend it (use an intersection).
  */
-export type UnknownEvent = EnvelopeFields & { event: string; data: Record<string, unknown> };
+export type UnknownEvent = UntypedEvent | EmptyTypeEvent;
 
-/** What `constructEvent` returns: a typed known event, or an unknown one. */
+/**
+ * What `constructEvent` returns: a typed known event, or an unknown one. `switch (event.event)` narrows it.
+ *
+ * @example
+ * ```ts
+ * const event = constructEvent(body, signature, secret);
+ * switch (event.event) {
+ *   case "user.created":
+ *     console.log(event.data.user.email); // typed: EventData<"user.created">
+ *     break;
+ *   default:
+ *     console.log("unhandled", event.event); // other known events, and unknown ones
+ * }
+ * ```
+ */
 export type WebhookEvent = OptareEvent | UnknownEvent;
 
 /** True for the 27 catalog events; narrows `WebhookEvent` to the typed union. */
@@ -75,6 +152,48 @@ export interface ParseOptions {
 export const DEFAULT_MAX_EVENT_AGE = 24 * 60 * 60 * 1000;
 export const DEFAULT_MAX_FUTURE_SKEW = 5 * 60 * 1000;
 
+/** `ParseOptions` checked, with every default filled in. */
+export interface ResolvedParseOptions {
+  maxEventAge: number;
+  maxFutureSkew: number;
+  now: () => number;
+  invalidData: "reject" | "accept";
+}
+
+const DEFAULT_PARSE_OPTIONS: ResolvedParseOptions = Object.freeze({
+  maxEventAge: DEFAULT_MAX_EVENT_AGE,
+  maxFutureSkew: DEFAULT_MAX_FUTURE_SKEW,
+  now: Date.now,
+  invalidData: "reject",
+});
+
+/** Checks `ParseOptions` (throwing `invalid_configuration` on a bad one) and fills in the defaults. */
+export function resolveParseOptions(where: string, value: unknown): ResolvedParseOptions {
+  if (value === undefined) return DEFAULT_PARSE_OPTIONS;
+  const options = objectOption(where, value);
+  return {
+    maxEventAge: integerOption(where, "maxEventAge", options.maxEventAge, DEFAULT_MAX_EVENT_AGE),
+    maxFutureSkew: integerOption(where, "maxFutureSkew", options.maxFutureSkew, DEFAULT_MAX_FUTURE_SKEW, {
+      min: 0,
+    }),
+    now: functionOption<() => number>(where, "now", options.now) ?? Date.now,
+    invalidData: oneOfOption(where, "invalidData", options.invalidData, ["reject", "accept"]) ?? "reject",
+  };
+}
+
+// RFC 3339 / ISO-8601 with a date, a time and a zone (Z or ±hh:mm). `Date.parse` alone would also take
+// "Nov 11 2025", a date without a time, or a zone-less time read in the receiver's local zone.
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/** The epoch milliseconds of an ISO-8601 timestamp with a zone, or NaN for anything else. */
+export function parseTimestamp(value: string): number {
+  return TIMESTAMP.test(value) ? Date.parse(value) : Number.NaN;
+}
+
+function isTimestamp(value: string): boolean {
+  return !Number.isNaN(parseTimestamp(value));
+}
+
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -86,8 +205,8 @@ export function envelopeProblem(value: unknown): string | null {
   if (!isObject(value)) return "expected a JSON object";
   if (typeof value.event !== "string" || value.event === "") return "event: expected a non-empty string";
   if (typeof value.id !== "string" || value.id === "") return "id: expected a non-empty string";
-  if (typeof value.timestamp !== "string" || Number.isNaN(Date.parse(value.timestamp))) {
-    return "timestamp: expected an ISO-8601 timestamp";
+  if (typeof value.timestamp !== "string" || !isTimestamp(value.timestamp)) {
+    return "timestamp: expected an ISO-8601 timestamp with a time zone";
   }
   if (!isObject(value.data)) return "data: expected an object";
   const organization = value.organization;
@@ -112,7 +231,7 @@ function describeIssues(error: z.ZodError): string {
  * Parses a body whose signature has already been verified: UTF-8 → JSON → envelope → event age →
  * the event type's `data` schema.
  */
-export function parseEvent(body: Bytes, options: ParseOptions = {}): WebhookEvent {
+export function parseEvent(body: Bytes, options: ResolvedParseOptions = DEFAULT_PARSE_OPTIONS): WebhookEvent {
   let json: unknown;
   try {
     json = JSON.parse(typeof body === "string" ? body : decoder.decode(body));
@@ -125,12 +244,12 @@ export function parseEvent(body: Bytes, options: ParseOptions = {}): WebhookEven
   }
   const event = json as Envelope;
 
-  const now = options.now?.() ?? Date.now();
-  const at = Date.parse(event.timestamp);
-  if (now - at > (options.maxEventAge ?? DEFAULT_MAX_EVENT_AGE)) {
+  const now = options.now();
+  const at = Date.parse(event.timestamp); // Its form was checked with the envelope.
+  if (!(now - at <= options.maxEventAge)) {
     throw new WebhookError("event_too_old", "The event is older than maxEventAge; it may be a replay.");
   }
-  if (at - now > (options.maxFutureSkew ?? DEFAULT_MAX_FUTURE_SKEW)) {
+  if (at - now > options.maxFutureSkew) {
     throw new WebhookError("event_in_future", "The event timestamp is too far in the future; check clocks.");
   }
 
@@ -176,25 +295,26 @@ export function constructEvent(
   payload: Payload,
   signature: string | null | undefined,
   secrets: Secrets,
-  options: ParseOptions = {},
+  options?: ParseOptions,
 ): WebhookEvent {
-  const list = secretList(secrets);
-  if (list.length === 0) {
-    throw new WebhookError(
-      "invalid_configuration",
-      "No webhook secret configured: pass the endpoint secret (e.g. process.env.OPTARE_WEBHOOK_SECRET).",
-    );
-  }
+  const list = secretsOption("constructEvent", secrets);
+  const resolved = resolveParseOptions("constructEvent", options);
   const body = toBytes(payload);
   if (body === null) {
     throw new WebhookError(
       "raw_body_required",
-      "constructEvent needs the raw request body (string or bytes), not a parsed object: the signature " +
+      "constructEvent needs the raw request body (a string or live bytes), not a parsed object or a " +
+        "detached buffer: the signature " +
         "covers the exact bytes. Read it with `await request.text()`, `express.raw({ type: 'application/json' })` " +
         "or by disabling your framework's JSON body parser for this route.",
     );
   }
-  const failure = signatureFailure(body, signature, list);
-  if (failure !== null) throw failure;
-  return parseEvent(body, options);
+  try {
+    const failure = signatureFailure(body, signature, list);
+    if (failure !== null) throw failure;
+    return parseEvent(body, resolved);
+  } catch (error) {
+    // Only a WebhookError leaves: an injected clock that throws is the SDK's `internal_error`, not a TypeError.
+    throw asWebhookError(error);
+  }
 }

@@ -20,7 +20,7 @@ export {
   User,
   UserRef,
 } from "./catalog";
-export { ERROR_STATUS, isWebhookError, WebhookError, type WebhookErrorCode } from "./errors";
+export { asWebhookError, ERROR_STATUS, isWebhookError, WebhookError, type WebhookErrorCode } from "./errors";
 export {
   constructEvent,
   DEFAULT_MAX_EVENT_AGE,
@@ -33,29 +33,35 @@ export {
   type UnknownEvent,
   type WebhookEvent,
 } from "./event";
+export { consoleLogger, type FailureFields, type Logger } from "./log";
+export { type MemoryStoreOptions, memoryStore } from "./memory-store";
 export {
   createWebhooks,
   DEFAULT_ACK_TIMEOUT_MS,
   DEFAULT_MAX_BODY_BYTES,
   type ErrorContext,
-  errorResponse,
   type HandleContext,
   type Handler,
   type HandlerContext,
   type LogEntry,
+  type SecretOption,
+  type Telemetry,
+  type TelemetrySpan,
   type WebhookReply,
   type WebhookRequest,
   type Webhooks,
   type WebhooksOptions,
-} from "./handler";
-export { type MemoryStoreOptions, memoryStore } from "./memory-store";
+} from "./receiver";
+export { createRouter, type ErrorHandler, type Registrations, type Router } from "./router";
 export {
   type ClaimResult,
   createToken,
   DEFAULT_LEASE_MS,
   DEFAULT_RETENTION_MS,
   type IdempotencyStore,
+  OPTARE_RETRY_SPAN_MS,
 } from "./store";
+export { type Exact, type Loose, withExtras } from "./types";
 export {
   type Payload,
   type Secrets,

@@ -1,4 +1,5 @@
 import { WebhookError } from "./errors";
+import { functionOption, integerOption } from "./options";
 import {
   type ClaimResult,
   createToken,
@@ -12,7 +13,12 @@ export interface MemoryStoreOptions {
   leaseMs?: number;
   /** How long completed records are kept, in ms (default 24 h), unless evicted earlier by `maxEntries`. */
   retentionMs?: number;
-  /** Most completed records kept; the least recently used is evicted first (default 10 000). */
+  /**
+   * Most completed records kept; the least recently used is evicted first (default 10 000). An evicted
+   * event can no longer be recognised as a duplicate, so the store then refuses every event timestamped at
+   * or before the newest one it evicted (see `horizon`): size it to hold at least the events of Optare's
+   * 81-minute retry span, better of `maxEventAge` (24 h).
+   */
   maxEntries?: number;
   /** Most records processing at once; beyond it `claim` rejects with `store_unavailable` (default 10 000). */
   maxProcessing?: number;
@@ -24,6 +30,8 @@ interface Entry {
   token: string;
   bodyHash: string;
   expiresAt: number;
+  /** The event's timestamp (epoch ms); unknown when the claim did not say. Evicting it moves `horizon`. */
+  eventTime: number | undefined;
 }
 
 /** Expired records are also dropped by a full scan at most this often (they are dropped on access anyway). */
@@ -36,17 +44,23 @@ const SWEEP_INTERVAL_MS = 1_000;
  * serverless instances, a rolling deploy) each have their own and will both run a duplicate delivery,
  * and a restart forgets every event. Use `@optare/webhooks-redis` when more than one process receives.
  *
- * Bounded: at most `maxEntries` completed records, evicting the least recently used (an evicted event
- * delivered again runs again). Processing records are never evicted; when `maxProcessing` of them are
+ * Bounded: at most `maxEntries` completed records, evicting the least recently used. An evicted event
+ * would run again if it were delivered again, so the store never claims an event timestamped at or before
+ * the newest event it evicted (`horizon()`): such a delivery is refused with `event_too_old` (401), and the
+ * receiver logs a warning when that horizon comes within Optare's retry span. Processing records are
+ * never evicted; when `maxProcessing` of them are
  * live, `claim` rejects with `WebhookError("store_unavailable")` so the receiver answers 503 and the
  * sender retries later. Expiry needs no timers: records are checked on access and swept periodically.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): IdempotencyStore {
-  const leaseMs = readPositive(options, "leaseMs", DEFAULT_LEASE_MS);
-  const retentionMs = readPositive(options, "retentionMs", DEFAULT_RETENTION_MS);
-  const maxEntries = readPositive(options, "maxEntries", 10_000);
-  const maxProcessing = readPositive(options, "maxProcessing", 10_000);
-  const now = options.now ?? (() => performance.now());
+  const where = "memoryStore";
+  const leaseMs = integerOption(where, "leaseMs", options.leaseMs, DEFAULT_LEASE_MS);
+  const retentionMs = integerOption(where, "retentionMs", options.retentionMs, DEFAULT_RETENTION_MS);
+  const maxEntries = integerOption(where, "maxEntries", options.maxEntries, 10_000);
+  const maxProcessing = integerOption(where, "maxProcessing", options.maxProcessing, 10_000);
+  const now = functionOption<() => number>(where, "now", options.now) ?? (() => performance.now());
+  /** The newest event time among evicted records: nothing stamped at or before it may be claimed. */
+  let horizon = Number.NEGATIVE_INFINITY;
 
   // Each id is in at most one map. `completed` iterates least recently used first.
   const processing = new Map<string, Entry>();
@@ -76,7 +90,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): IdempotencyStore 
       cursor = completed.keys();
       next = cursor.next();
     }
-    if (!next.done) completed.delete(next.value);
+    if (next.done) return;
+    const { eventTime } = completed.get(next.value)!;
+    completed.delete(next.value);
+    if (eventTime !== undefined && eventTime > horizon) horizon = eventTime;
   }
 
   /** The live processing record of `eventId` held by `token`, if any. */
@@ -92,7 +109,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): IdempotencyStore 
     leaseMs,
     retentionMs,
 
-    async claim(eventId, bodyHash): Promise<ClaimResult> {
+    horizon: () => horizon,
+
+    async claim(eventId, bodyHash, eventTime): Promise<ClaimResult> {
       const at = now();
       sweepIfDue(at);
       const held = processing.get(eventId);
@@ -114,6 +133,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): IdempotencyStore 
           return { status: "completed", sameBody: done.bodyHash === bodyHash };
         }
       }
+      // A claim that does not say when its event happened cannot be judged (the receiver always says).
+      if (eventTime !== undefined && !(eventTime > horizon)) {
+        throw new WebhookError(
+          "event_too_old",
+          "The event is older than the newest one the memory store had to forget (maxEntries), so it " +
+            "cannot be told apart from a replay. Raise maxEntries or use a shared store such as redisStore.",
+        );
+      }
       if (processing.size >= maxProcessing) {
         sweep(processing, at);
         if (processing.size >= maxProcessing) {
@@ -124,7 +151,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): IdempotencyStore 
         }
       }
       const token = createToken();
-      processing.set(eventId, { token, bodyHash, expiresAt: at + leaseMs });
+      processing.set(eventId, { token, bodyHash, expiresAt: at + leaseMs, eventTime });
       return { status: "claimed", token };
     },
 
@@ -146,7 +173,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): IdempotencyStore 
     },
 
     async extend(eventId, token, extendMs = leaseMs) {
-      const length = readPositive({ leaseMs: extendMs }, "leaseMs", leaseMs);
+      const length = integerOption(where, "leaseMs", extendMs, leaseMs);
       const at = now();
       const entry = findHeld(eventId, token, at);
       if (entry === undefined) return false;
@@ -154,16 +181,4 @@ export function memoryStore(options: MemoryStoreOptions = {}): IdempotencyStore 
       return true;
     },
   };
-}
-
-function readPositive<K extends string>(
-  options: Partial<Record<K, number>>,
-  key: K,
-  fallback: number,
-): number {
-  const value = options[key] ?? fallback;
-  if (typeof value !== "number" || !(value > 0) || !Number.isSafeInteger(value)) {
-    throw new WebhookError("invalid_configuration", `memoryStore: ${key} must be a positive integer.`);
-  }
-  return value;
 }

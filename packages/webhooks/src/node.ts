@@ -3,31 +3,34 @@
 // Web streams), and the reply is written back. Every decision is the core's.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { WebhookError } from "./errors";
-import type { HandleContext, Webhooks } from "./handler";
+import { integerOption } from "./options";
+import type { HandleContext, Webhooks } from "./receiver";
 
-/** A Node request, plus what body parsers leave on it. */
-export type NodeRequest = IncomingMessage & {
-  /** Bytes here (from `express.raw()`) are used as the raw body. */
-  body?: unknown;
-  /** Raw bytes an app kept itself, e.g. in `express.json({ verify })`. */
-  rawBody?: unknown;
-};
+/** A Node request, as `http` servers and the frameworks built on them pass it. */
+export type NodeRequest = IncomingMessage;
 
-export interface NodeHandlerOptions extends HandleContext {
-  /** What to tell the developer when a body parser consumed the body first (a 500 `raw_body_required`). */
+export interface NodeHandlerOptions<R extends IncomingMessage = IncomingMessage> extends HandleContext {
+  /**
+   * For framework adapters: where the framework left the raw body. Return the bytes when a parser kept
+   * them (`express.raw()`), `false` when one consumed them (the core then answers 500
+   * `raw_body_required` with `consumedBodyMessage`), or `undefined` to read the request stream.
+   */
+  rawBody?: (req: R) => Uint8Array | string | false | undefined;
+  /** What to tell the developer when the body was consumed before the handler ran. */
   consumedBodyMessage?: string;
+  /**
+   * How long a client may take to send the whole body, in ms, from the moment the handler runs (default
+   * 10 s). A slower or stalled body is answered 408 `request_timeout` and its connection closed, so an
+   * unauthenticated client cannot hold a connection for Node's 300-second `requestTimeout`.
+   */
+  bodyTimeoutMs?: number;
 }
+
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
 const CONSUMED_BODY =
-  "The request body was consumed by a body parser before the Optare webhook handler ran, so the signed " +
-  "bytes are gone. Let the raw body reach this route: mount it before any JSON body parser.";
-
-/** A body that fails when read: the core answers with the error's own code and status. */
-function failing(error: WebhookError): AsyncIterable<Uint8Array> {
-  return {
-    [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
-  };
-}
+  "The request body was consumed before the Optare webhook handler ran, so the signed bytes are gone. " +
+  "Let the raw body reach this route: mount it before any JSON body parser.";
 
 const END: IteratorResult<Uint8Array> = Object.freeze({ done: true, value: undefined });
 const closedEarly = () => new Error("The request closed before its body ended.");
@@ -41,18 +44,28 @@ function poll(req: IncomingMessage): IteratorResult<Uint8Array> | null {
   return req.readableEnded || req.complete ? END : null;
 }
 
+interface Body extends AsyncIterable<Uint8Array> {
+  /** True once the body deadline passed: the connection is not worth keeping. */
+  readonly timedOut: boolean;
+}
+
 /**
  * The request's chunks, pulled with `read()`: a body that arrived with the headers costs no listener at
  * all (see `next`), which Readable's own async iterator cannot match on this hot path; only a body still
- * on its way is awaited with 'readable'. `return()` (the core giving up on an endless body) destroys the
- * request.
+ * on its way is awaited with 'readable', until the body deadline. `return()` (the core giving up on an
+ * endless body) destroys the request.
  */
-function chunksOf(req: IncomingMessage): AsyncIterable<Uint8Array> {
+function chunksOf(req: IncomingMessage, timeoutMs: number): Body {
+  const deadline = performance.now() + timeoutMs;
+  let timedOut = false;
   const wait = (): Promise<IteratorResult<Uint8Array>> => {
     if (req.destroyed) return Promise.reject(closedEarly());
     return new Promise((resolve, reject) => {
       // 'readable' also fires at the end of the body, before 'end'; 'close' covers a destroyed request.
-      const detach = () => req.off("readable", settle).off("error", fail).off("close", settle);
+      const detach = () => {
+        clearTimeout(timer);
+        req.off("readable", settle).off("error", fail).off("close", settle);
+      };
       const settle = () => {
         const result = poll(req);
         if (result === null && !req.destroyed) return; // Spurious wake-up: keep waiting.
@@ -64,6 +77,15 @@ function chunksOf(req: IncomingMessage): AsyncIterable<Uint8Array> {
         detach();
         reject(error);
       };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        fail(
+          new WebhookError(
+            "request_timeout",
+            `The request body did not arrive in full within ${timeoutMs} ms.`,
+          ),
+        );
+      }, deadline - performance.now());
       req.on("readable", settle).on("error", fail).on("close", settle);
     });
   };
@@ -86,40 +108,51 @@ function chunksOf(req: IncomingMessage): AsyncIterable<Uint8Array> {
       return END;
     },
   };
-  return { [Symbol.asyncIterator]: () => iterator };
-}
-
-function rawBodyOf(req: NodeRequest, consumedBodyMessage: string) {
-  if (req.body instanceof Uint8Array) return req.body;
-  if (typeof req.rawBody === "string" || req.rawBody instanceof Uint8Array) return req.rawBody;
-  // body-parser 1.x (Express 4) sets `_body`; 2.x (Express 5), Next.js and others leave the stream ended.
-  if (req.readableEnded || (req as { _body?: unknown })._body === true) {
-    return failing(new WebhookError("raw_body_required", consumedBodyMessage));
-  }
-  return chunksOf(req);
+  return {
+    [Symbol.asyncIterator]: () => iterator,
+    get timedOut() {
+      return timedOut;
+    },
+  };
 }
 
 /**
  * A `(req, res)` handler for Node's `http` servers (and frameworks built on them) that feeds each request
  * to `webhooks.receive` and writes the reply. Resolves once the reply is written.
  */
-export function createNodeHandler(
+export function createNodeHandler<R extends IncomingMessage = IncomingMessage>(
   webhooks: Pick<Webhooks, "receive">,
-  { consumedBodyMessage = CONSUMED_BODY, ...context }: NodeHandlerOptions = {},
-): (req: NodeRequest, res: ServerResponse) => Promise<void> {
+  { rawBody, consumedBodyMessage = CONSUMED_BODY, bodyTimeoutMs, ...context }: NodeHandlerOptions<R> = {},
+): (req: R, res: ServerResponse) => Promise<void> {
+  const timeoutMs = integerOption(
+    "createNodeHandler",
+    "bodyTimeoutMs",
+    bodyTimeoutMs,
+    DEFAULT_BODY_TIMEOUT_MS,
+  );
   return async (req, res) => {
     const header = (name: string) => {
       const value = req.headers[name];
       return Array.isArray(value) ? value.join(", ") : value;
     };
+    const kept = rawBody?.(req);
+    // A stream something else has read to its end has nothing left for us, whichever framework read it.
+    const consumed = kept === false || (kept === undefined && req.readableEnded);
+    const body = consumed || kept !== undefined ? null : chunksOf(req, timeoutMs);
     const reply = await webhooks.receive(
-      { method: req.method ?? "GET", header, body: rawBodyOf(req, consumedBodyMessage) },
+      {
+        method: req.method ?? "GET",
+        header,
+        body: body ?? (kept || null),
+        bodyConsumed: consumed ? consumedBodyMessage : undefined,
+      },
       context,
     );
     // Headers set one by one and no writeHead: `end` then adds Content-Length itself. (writeHead would
     // fix the head before the body is known, and Node would fall back to chunked encoding.)
     res.statusCode = reply.status;
     for (const name in reply.headers) res.setHeader(name, reply.headers[name]!);
+    if (body?.timedOut) res.setHeader("connection", "close");
     res.end(reply.body);
   };
 }

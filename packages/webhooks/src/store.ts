@@ -15,14 +15,31 @@ export interface IdempotencyStore {
   readonly leaseMs: number;
   /** How long completed records are kept, in ms. Default 24 h. Bounds the receiver's `maxEventAge`. */
   readonly retentionMs: number;
-  claim(eventId: string, bodyHash: string): Promise<ClaimResult>;
+  /**
+   * Claims `eventId`. `eventTime` (the event's timestamp, epoch ms) lets a bounded store refuse an event it
+   * can no longer vouch for (see `horizon`).
+   */
+  claim(eventId: string, bodyHash: string, eventTime?: number): Promise<ClaimResult>;
   /** processing → completed (kept for `retentionMs`). */
   complete(eventId: string, token: string): Promise<boolean>;
   /** Deletes the processing record so the next delivery runs the handlers again. */
   release(eventId: string, token: string): Promise<boolean>;
   /** Pushes a processing record's expiry to now + `leaseMs` (default: the store's lease). */
   extend(eventId: string, token: string, leaseMs?: number): Promise<boolean>;
+  /**
+   * Bounded stores only (`memoryStore`): the newest event timestamp (epoch ms) among the records it has had
+   * to forget before their retention ran out, or -Infinity. Such a store refuses to claim an event stamped
+   * at or before it (`event_too_old`): it could be the replay of a forgotten one. The receiver warns when
+   * this comes within Optare's retry span of now.
+   */
+  horizon?(): number;
 }
+
+/**
+ * How long Optare keeps retrying one event: 1 + 5 + 15 + 60 minutes between its five attempts, plus five
+ * 30-second timeouts. A store that cannot vouch for events this old may refuse a legitimate retry.
+ */
+export const OPTARE_RETRY_SPAN_MS = (81 * 60 + 5 * 30) * 1000;
 
 export type ClaimResult =
   /** This caller owns the event until it completes, releases, or the lease runs out. */

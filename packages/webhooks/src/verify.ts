@@ -9,10 +9,16 @@ export type Payload = string | Uint8Array | ArrayBuffer;
 /** One endpoint secret, or several while rotating (any of them may sign). */
 export type Secrets = string | readonly string[];
 
-/** The payload as a string or a byte view, or null when it is not a raw body at all. */
+/** The payload as a string or a byte view, or null when it is not a raw body at all (or a detached buffer). */
 export function toBytes(payload: unknown): Bytes | null {
   if (typeof payload === "string" || payload instanceof Uint8Array) return payload;
-  if (payload instanceof ArrayBuffer) return new Uint8Array(payload);
+  if (payload instanceof ArrayBuffer) {
+    try {
+      return new Uint8Array(payload);
+    } catch {
+      return null; // Detached (transferred): its bytes are gone.
+    }
+  }
   return null;
 }
 

@@ -3,8 +3,8 @@ import { createEvent, signEvent } from "@optare/webhooks-testing";
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import { EVENT_TYPES } from "./catalog";
-import { createWebhooks, type LogEntry, type WebhooksOptions } from "./handler";
 import { memoryStore } from "./memory-store";
+import { createWebhooks, type LogEntry, type WebhooksOptions } from "./receiver";
 import type { IdempotencyStore } from "./store";
 import { sign } from "./verify";
 
@@ -22,7 +22,7 @@ function signed(event: unknown, key = secret): Request {
 
 function receiver(options: Partial<WebhooksOptions> = {}) {
   const logs: LogEntry[] = [];
-  const webhooks = createWebhooks({ secret, log: (entry) => logs.push(entry), ...options });
+  const webhooks = createWebhooks({ secret, log: (entry) => logs.push(entry), logger: false, ...options });
   return { webhooks, logs };
 }
 
@@ -112,10 +112,10 @@ describe("createWebhooks: the decision table", () => {
     expect(reply).toMatchObject({ status: 200, body: JSON.stringify({ received: true }) });
   });
 
-  it("answers 400 request_aborted when the body cannot be read to its end, and reports no server fault", async () => {
+  it("answers 400 request_aborted when the body cannot be read to its end, reported as a client fault", async () => {
     const { webhooks, logs } = receiver();
     const errors: string[] = [];
-    webhooks.onError((error) => errors.push(error.code));
+    webhooks.onError((error) => errors.push(`${error.status} ${error.code}`));
     const hangsUp: AsyncIterable<Uint8Array> = {
       async *[Symbol.asyncIterator]() {
         yield new TextEncoder().encode('{"event":');
@@ -125,7 +125,7 @@ describe("createWebhooks: the decision table", () => {
     const reply = await webhooks.receive({ method: "POST", header: () => null, body: hangsUp });
     expect(reply.status).toBe(400);
     expect(JSON.parse(reply.body).error.code).toBe("request_aborted");
-    expect(errors).toEqual([]);
+    expect(errors).toEqual(["400 request_aborted"]);
     expect(logs.map((entry) => entry.outcome)).toEqual(["request_aborted"]);
   });
 
@@ -469,6 +469,258 @@ describe("createWebhooks: configuration", () => {
       }),
       expect.objectContaining({ outcome: "method_not_allowed", status: 405, eventId: undefined }),
     ]);
+  });
+});
+
+describe("createWebhooks: failures are loud", () => {
+  function capture() {
+    const lines: { level: "error" | "warn"; fields: Record<string, unknown>; message: string }[] = [];
+    const logger = {
+      error: (fields: Record<string, unknown>, message: string) =>
+        lines.push({ level: "error", fields, message }),
+      warn: (fields: Record<string, unknown>, message: string) =>
+        lines.push({ level: "warn", fields, message }),
+    };
+    return { lines, logger };
+  }
+
+  it("logs a failing handler to stderr by default: one line with the code, the event and the cause's stack", async () => {
+    const stderr = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const webhooks = createWebhooks({ secret });
+      webhooks.on("user.created", function syncTheCrm() {
+        throw new Error("CRM refused the contact");
+      });
+      const event = createEvent("user.created");
+      expect((await webhooks.handle(signed(event))).status).toBe(500);
+      expect(stderr).toHaveBeenCalledTimes(1);
+      const line = String(stderr.mock.calls[0]![0]);
+      expect(line).toMatch(/^\[optare-webhooks\] A handler failed/);
+      expect(line).toContain("status=500 code=handler_failed eventType=user.created");
+      expect(line).toContain(`eventId=${event.id}`);
+      expect(line).toContain("caused by: Error: CRM refused the contact");
+      expect(line).toContain("syncTheCrm"); // the stack of the handler's throw
+      expect(line).not.toContain(secret);
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+
+  it("logs a rejected request as a warning line without a stack, and nothing at all with logger: false", async () => {
+    const stderr = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      await createWebhooks({ secret }).handle(signed(createEvent("user.created"), "f".repeat(64)));
+      expect(stderr).toHaveBeenCalledTimes(1);
+      expect(String(stderr.mock.calls[0]![0])).toContain("status=401 code=signature_mismatch");
+      stderr.mockClear();
+      await createWebhooks({ secret, logger: false }).handle(
+        signed(createEvent("user.created"), "f".repeat(64)),
+      );
+      expect(stderr).not.toHaveBeenCalled();
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+
+  it("hands a pino-style logger (fields, message) every failed request, and onError sees every class", async () => {
+    const { lines, logger } = capture();
+    const webhooks = createWebhooks({ secret, logger });
+    const seen: string[] = [];
+    webhooks.onError((error) => seen.push(`${error.status} ${error.code}`));
+    webhooks.on("user.deleted", () => {
+      throw new Error("boom");
+    });
+    await webhooks.handle(new Request(url));
+    await webhooks.handle(post("{}", { "x-optare-signature": sign("{}", secret) }));
+    await webhooks.handle(signed(createEvent("user.created"), "f".repeat(64)));
+    await webhooks.handle(signed(createEvent("user.deleted")));
+    const processed = await webhooks.handle(signed(createEvent("user.created")));
+    expect(processed.status).toBe(200);
+    expect(seen).toEqual([
+      "405 method_not_allowed",
+      "400 invalid_envelope",
+      "401 signature_mismatch",
+      "500 handler_failed",
+    ]);
+    expect(lines.map((line) => `${line.level} ${line.fields.status} ${line.fields.code}`)).toEqual([
+      "warn 405 method_not_allowed",
+      "warn 400 invalid_envelope",
+      "warn 401 signature_mismatch",
+      "error 500 handler_failed",
+    ]);
+    const failed = lines[3]!.fields;
+    expect(failed).toMatchObject({ eventType: "user.deleted", durationMs: expect.any(Number) });
+    expect((failed.err as Error & { cause: Error }).cause.message).toBe("boom");
+  });
+
+  it("logs a failure that comes after the ack deadline (the 503 was already sent)", async () => {
+    const { lines, logger } = capture();
+    const webhooks = createWebhooks({ secret, logger, ackTimeoutMs: 10 });
+    webhooks.on("user.created", async () => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      throw new Error("late");
+    });
+    expect((await webhooks.handle(signed(createEvent("user.created")))).status).toBe(503);
+    await vi.waitFor(() =>
+      expect(lines.map((line) => line.fields.code)).toEqual(["handler_timeout", "handler_failed"]),
+    );
+    expect(lines[1]!.message).toMatch(/^Late failure after the ack deadline/);
+  });
+});
+
+describe("createWebhooks: a secret read lazily", () => {
+  it("creates the receiver with no secret in the environment, reads it on the first request, and caches it", async () => {
+    const env: { SECRET?: string } = {};
+    let reads = 0;
+    const { lines, logger } = {
+      lines: [] as string[],
+      logger: { error: (_: unknown, m: string) => lines.push(m), warn: () => {} },
+    };
+    const webhooks = createWebhooks({
+      secret: () => {
+        reads++;
+        return env.SECRET;
+      },
+      logger,
+    });
+    // A build, or a request before the deployment has its secret: loud 500s, never a crash or a 2xx.
+    const missing = await webhooks.handle(signed(createEvent("user.created")));
+    expect(missing.status).toBe(500);
+    expect((await answer(missing)).body.error.code).toBe("invalid_configuration");
+    expect(lines[0]).toMatch(/secret is undefined.*OPTARE_WEBHOOK_SECRET/);
+    env.SECRET = secret;
+    expect((await webhooks.handle(signed(createEvent("user.created")))).status).toBe(200);
+    expect((await webhooks.handle(signed(createEvent("user.created")))).status).toBe(200);
+    expect(reads).toBe(2); // once missing, once found; then cached
+  });
+
+  it("accepts an async secret function and a list of secrets from it, read once for concurrent requests", async () => {
+    const other = "a".repeat(64);
+    let reads = 0;
+    const webhooks = createWebhooks({
+      secret: async () => {
+        reads++;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        return [other, secret];
+      },
+      logger: false,
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => webhooks.handle(signed(createEvent("user.created")))),
+    );
+    expect(answers.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(reads).toBe(1);
+  });
+
+  it("answers 500 invalid_configuration, with the cause logged, when the secret function throws", async () => {
+    const errors: unknown[] = [];
+    const webhooks = createWebhooks({
+      secret: () => {
+        throw new Error("vault unreachable");
+      },
+      logger: { error: (fields) => errors.push(fields.err), warn: () => {} },
+    });
+    const response = await webhooks.handle(signed(createEvent("user.created")));
+    expect(response.status).toBe(500);
+    expect((await answer(response)).body.error.code).toBe("invalid_configuration");
+    expect(((errors[0] as Error).cause as Error).message).toBe("vault unreachable");
+  });
+});
+
+describe("createWebhooks: a Request whose body was already read", () => {
+  it("answers 500 raw_body_required saying the body was read before handle(), not request_aborted", async () => {
+    const { webhooks } = receiver();
+    const handler = vi.fn();
+    webhooks.onAny(handler);
+    const request = signed(createEvent("user.created"));
+    await request.json();
+    const { status, body } = await answer(await webhooks.handle(request));
+    expect(status).toBe(500);
+    expect(body.error.code).toBe("raw_body_required");
+    expect(body.error.message).toMatch(/already read .*request\.json\(\)/);
+    expect(handler).not.toHaveBeenCalled();
+  });
+});
+
+describe("createWebhooks: a bounded memory store never replays", () => {
+  it("refuses a captured delivery of an event the store had to forget, and warns that retries are at risk", async () => {
+    const warnings: string[] = [];
+    const webhooks = createWebhooks({
+      secret,
+      store: memoryStore({ maxEntries: 2 }),
+      logger: { error: () => {}, warn: (_fields, message) => warnings.push(message) },
+    });
+    const handler = vi.fn();
+    webhooks.onAny(handler);
+    const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
+    const captured = createEvent("user.created", { timestamp: at(30) });
+    const replay = signEvent(captured, secret);
+    expect((await webhooks.handle(post(replay.body, replay.headers))).status).toBe(200);
+    for (const minutes of [20, 10]) {
+      expect(
+        (await webhooks.handle(signed(createEvent("user.created", { timestamp: at(minutes) })))).status,
+      ).toBe(200);
+    }
+    // The first event's record was evicted to make room: its replay must not run the handler again.
+    const { status, body } = await answer(await webhooks.handle(post(replay.body, replay.headers)));
+    expect(status).toBe(401);
+    expect(body.error.code).toBe("event_too_old");
+    expect(handler).toHaveBeenCalledTimes(3);
+    expect(warnings.some((message) => /forgot an event from 30 min ago.*81 min/.test(message))).toBe(true);
+    // Newer events still go through.
+    expect((await webhooks.handle(signed(createEvent("user.created", { timestamp: at(1) })))).status).toBe(
+      200,
+    );
+  });
+});
+
+describe("createWebhooks: options are validated at start-up", () => {
+  const bad: [string, Record<string, unknown>, RegExp][] = [
+    ["maxEventAge: NaN (an unset env var)", { maxEventAge: Number(undefined) }, /maxEventAge must be/],
+    ["maxEventAge: -1", { maxEventAge: -1 }, /maxEventAge/],
+    ["maxFutureSkew: NaN", { maxFutureSkew: Number.NaN }, /maxFutureSkew must be/],
+    ["maxFutureSkew: Infinity", { maxFutureSkew: Number.POSITIVE_INFINITY }, /maxFutureSkew/],
+    ["maxBodyBytes: NaN", { maxBodyBytes: Number.NaN }, /maxBodyBytes must be/],
+    ["maxBodyBytes: '1mb'", { maxBodyBytes: "1mb" }, /maxBodyBytes/],
+    [
+      "ackTimeoutMs: 30 000 (Optare waits 30 s)",
+      { ackTimeoutMs: 30_000 },
+      /ackTimeoutMs must be an integer from 1 to 29999/,
+    ],
+    ["ackTimeoutMs: 0", { ackTimeoutMs: 0 }, /ackTimeoutMs/],
+    ["store: null", { store: null }, /store must be an idempotency store/],
+    ["store: {}", { store: {} }, /store must be an idempotency store/],
+    ["invalidData: 'ignore'", { invalidData: "ignore" }, /invalidData must be "reject" or "accept"/],
+    ["now: 0", { now: 0 }, /now must be a function/],
+    ["log: true", { log: true }, /log must be a function/],
+    ["logger: {}", { logger: {} }, /logger must be an object with error\(\) and warn\(\)/],
+    ["telemetry: {}", { telemetry: {} }, /telemetry must have a start\(\) method/],
+    ["secret with a trailing newline", { secret: `${secret}\n` }, /whitespace/],
+    ["secret: [valid, undefined]", { secret: [secret, undefined] }, /secret\[1\] is undefined/],
+    ["secret: 42", { secret: 42 }, /secret must be a string/],
+  ];
+  it.each(bad)("refuses %s with invalid_configuration naming the option", (_, options, message) => {
+    let thrown: unknown;
+    try {
+      createWebhooks({ secret, logger: false, ...options } as WebhooksOptions);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: "invalid_configuration" });
+    expect((thrown as Error).message).toMatch(message);
+  });
+
+  it("warns about a secret that is not shaped like an Optare secret, and about unknown options", () => {
+    const warnings: string[] = [];
+    const logger = { error: () => {}, warn: (_: unknown, message: string) => warnings.push(message) };
+    createWebhooks({ secret: "my-secret", logger, maxEventAgeMs: 5 } as WebhooksOptions);
+    expect(warnings).toEqual([
+      expect.stringMatching(/unknown option "maxEventAgeMs"/),
+      expect.stringMatching(/not 64 lowercase hex characters/),
+    ]);
+    warnings.length = 0;
+    createWebhooks({ secret, logger });
+    expect(warnings).toEqual([]);
   });
 });
 

@@ -1,0 +1,480 @@
+// The receiver: every HTTP decision of SPEC §3, made once in `receive` (method, headers and a raw body in;
+// status, headers and JSON out). `handle` is `receive` for a Web `Request`; `@optare/webhooks/node` serves
+// it on Node's `http`. Framework adapters only convert.
+
+import { type BodySource, discardBody, readBody } from "./body";
+import { digest } from "./crypto-node";
+import { asWebhookError, WebhookError, type WebhookErrorCode } from "./errors";
+import {
+  type ParseOptions,
+  parseEvent,
+  type ResolvedParseOptions,
+  resolveParseOptions,
+  signatureFailure,
+  type WebhookEvent,
+} from "./event";
+import { type FailureFields, type Logger, resolveLogger } from "./log";
+import { memoryStore } from "./memory-store";
+import { configError, functionOption, integerOption, secretShapeWarning, secretsOption } from "./options";
+import { createRouter, type HandlerContext, type Router } from "./router";
+import { type IdempotencyStore, OPTARE_RETRY_SPAN_MS } from "./store";
+import { type Secrets, SIGNATURE_HEADER } from "./verify";
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_ACK_TIMEOUT_MS = 25_000;
+/** Optare gives up on an attempt after 30 s: the receiver must have answered by then. */
+const SENDER_TIMEOUT_MS = 30_000;
+
+/** The secret, or a function that returns it (or a promise of it) on the first request. */
+export type SecretOption = Secrets | (() => Secrets | undefined | Promise<Secrets | undefined>);
+
+export interface WebhooksOptions extends ParseOptions {
+  /**
+   * The endpoint secret (64 hex characters), or several while rotating. Pass a function,
+   * `() => process.env.OPTARE_WEBHOOK_SECRET`, to read it on the first request instead of at start-up:
+   * a build (`next build`, a Docker image) then needs no secret, and a missing one still fails loudly, as a
+   * logged 500 `invalid_configuration` on every request until it is set. The result is cached once valid.
+   */
+  secret: SecretOption;
+  /**
+   * Where processed event ids are remembered. Default: `memoryStore()` (one process only). Use
+   * `redisStore()` when several processes receive. `false` turns deduplication off (you dedupe yourself).
+   */
+  store?: IdempotencyStore | false;
+  /** Bodies larger than this get 413, checked on Content-Length and while reading. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /**
+   * Answer 503 (with `Retry-After`) when handlers are still running after this long; they keep running
+   * and keep their lease, so the sender's retry sees the outcome. Default 25 s; at most 29.999 s, since
+   * Optare gives up on an attempt after 30 s.
+   */
+  ackTimeoutMs?: number;
+  /**
+   * Where failures and warnings go. Default: one line per failed request on stderr (4xx as warnings,
+   * 5xx as errors with the stack of their cause). Pass a pino-style logger (`pino()`, or `console`) to
+   * route them, or `false` to silence the receiver.
+   */
+  logger?: Logger | false;
+  /** Called once per request with its outcome: wire it to your metrics. */
+  log?: (entry: LogEntry) => void;
+  /**
+   * Traces and metrics, e.g. `otelTelemetry()` from `@optare/webhooks/otel` (OpenTelemetry). Nothing is
+   * loaded or called when absent.
+   */
+  telemetry?: Telemetry;
+}
+
+export interface LogEntry {
+  /** `processed`, `duplicate`, or the error code the request was answered with. */
+  outcome: "processed" | "duplicate" | WebhookErrorCode;
+  status: number;
+  eventId?: string;
+  eventType?: string;
+  durationMs: number;
+}
+
+/** Instruments each delivery: a span that ends with the outcome. See `@optare/webhooks/otel`. */
+export interface Telemetry {
+  /** Called as a request starts. */
+  start(): TelemetrySpan;
+}
+
+export interface TelemetrySpan {
+  /** Runs the handlers inside the span, so spans they start are its children. */
+  run<T>(work: () => Promise<T>): Promise<T>;
+  /** Called once, with the outcome, and the error when the request failed. */
+  end(entry: LogEntry, error?: WebhookError): void;
+}
+
+export type { ErrorContext, Handler, HandlerContext } from "./router";
+
+/** Lets runtimes that freeze after the response (Workers, Vercel Edge) keep late work alive. */
+export interface HandleContext {
+  waitUntil?: (promise: Promise<unknown>) => void;
+}
+
+/**
+ * A request as the core needs it, for transports that have no `Request` at hand (Node's `http`):
+ * building one costs more than the rest of the pipeline. `handle` is `receive` for a `Request`.
+ */
+export interface WebhookRequest {
+  method: string;
+  /** A header by lower-case name. */
+  header(name: string): string | null | undefined;
+  /** The raw body: bytes, or chunks as they arrive (a Web stream, or a Node stream / async iterable). */
+  body: BodySource;
+  /**
+   * Set by a transport that knows the raw body is gone (a body parser read it, the `Request` was already
+   * read): what the developer should change. Answered 500 `raw_body_required` with this message.
+   */
+  bodyConsumed?: string;
+}
+
+/** The answer to write back: status, headers, and a JSON body. */
+export interface WebhookReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * The receiver: a router (`on`, `onAny`, `onUnknown`, `onError`, and `dispatch` to run an event without
+ * HTTP, e.g. a replay or a queue worker) with the HTTP entry points added.
+ */
+export interface Webhooks extends Router {
+  /** The Web-standard handler. Never throws: every outcome is a `Response`. */
+  handle(request: Request, context?: HandleContext): Promise<Response>;
+  /** `handle` without `Request`/`Response` objects, for adapters of other transports. Never throws. */
+  receive(request: WebhookRequest, context?: HandleContext): Promise<WebhookReply>;
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+const RECEIVED = JSON.stringify({ received: true });
+const DUPLICATE = JSON.stringify({ received: true, duplicate: true });
+
+const REQUEST_ALREADY_READ =
+  "The Request body was already read (e.g. `await request.json()` or `request.text()`) before " +
+  "webhooks.handle(request), so the signed bytes are gone. Pass the untouched Request to handle(); to " +
+  "look at the payload yourself, use the event your handler receives.";
+
+function errorReply(error: WebhookError, headers?: Record<string, string>): WebhookReply {
+  const body = JSON.stringify({ error: { code: error.code, message: error.message } });
+  return { status: error.status, headers: { ...JSON_HEADERS, ...headers }, body };
+}
+
+function toResponse(reply: WebhookReply): Response {
+  return new Response(reply.body, { status: reply.status, headers: reply.headers });
+}
+
+function retryAfter(ms: number): Record<string, string> {
+  return { "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) };
+}
+
+/**
+ * A store failure as the receiver reports it: the store's own `WebhookError` as is, anything else a 503
+ * whose message names no client internals (hosts, ports); the original stays on `cause` for the log.
+ */
+function storeError(cause: unknown): WebhookError {
+  return WebhookError.is(cause)
+    ? cause
+    : new WebhookError("store_unavailable", "The idempotency store is unavailable.", { cause });
+}
+
+/** "done" when `work` resolves, "timeout" when it is still running after `ms` (it keeps running). */
+function settledWithin(work: Promise<void>, ms: number): Promise<"done" | "timeout"> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms, "timeout");
+    work.then(
+      () => {
+        clearTimeout(timer);
+        resolve("done");
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+const OPTION_NAMES = new Set([
+  "secret",
+  "store",
+  "maxBodyBytes",
+  "ackTimeoutMs",
+  "logger",
+  "log",
+  "telemetry",
+  "maxEventAge",
+  "maxFutureSkew",
+  "now",
+  "invalidData",
+]);
+
+function isStore(value: unknown): value is IdempotencyStore {
+  const store = value as Partial<Record<keyof IdempotencyStore, unknown>> | null;
+  return (
+    typeof store === "object" &&
+    store !== null &&
+    ["claim", "complete", "release", "extend"].every(
+      (name) => typeof store[name as "claim"] === "function",
+    ) &&
+    typeof store.leaseMs === "number" &&
+    store.leaseMs > 0 &&
+    typeof store.retentionMs === "number" &&
+    store.retentionMs > 0
+  );
+}
+
+function loggerOption(value: unknown): Logger | false | undefined {
+  if (value === undefined || value === false) return value;
+  const logger = value as Partial<Logger> | null;
+  if (
+    typeof logger === "object" &&
+    logger !== null &&
+    typeof logger.error === "function" &&
+    typeof logger.warn === "function"
+  ) {
+    return logger as Logger;
+  }
+  throw configError(
+    "createWebhooks",
+    "logger must be an object with error() and warn() (pino, console), or false.",
+  );
+}
+
+interface Config {
+  store: IdempotencyStore | false;
+  maxBodyBytes: number;
+  ackTimeoutMs: number;
+  logger: Logger | undefined;
+  log: ((entry: LogEntry) => void) | undefined;
+  telemetry: Telemetry | undefined;
+  parse: ResolvedParseOptions;
+}
+
+/** Every option checked at start-up, with a clear `invalid_configuration` error for a bad one. */
+function readOptions(options: WebhooksOptions): Config {
+  const where = "createWebhooks";
+  if (typeof options !== "object" || options === null) {
+    throw configError(where, "pass an options object: createWebhooks({ secret: … }).");
+  }
+  const logger = resolveLogger(loggerOption(options.logger));
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.has(name))
+      logger?.warn({ option: name }, `${where}: unknown option "${name}" is ignored.`);
+  }
+  if (
+    options.store === null ||
+    (options.store !== undefined && options.store !== false && !isStore(options.store))
+  ) {
+    throw configError(
+      where,
+      "store must be an idempotency store (memoryStore(), redisStore(…)), or false to turn deduplication off; " +
+        `got ${options.store === null ? "null" : typeof options.store}.`,
+    );
+  }
+  const store = options.store === undefined ? memoryStore() : options.store;
+  const parse = resolveParseOptions(where, options);
+  if (store && parse.maxEventAge > store.retentionMs) {
+    throw configError(
+      where,
+      `maxEventAge (${parse.maxEventAge} ms) exceeds the store's retention (${store.retentionMs} ms); ` +
+        "a captured request could be replayed after its record expired. Lower maxEventAge or raise retentionMs.",
+    );
+  }
+  const telemetry = options.telemetry;
+  if (telemetry !== undefined && typeof telemetry?.start !== "function") {
+    throw configError(
+      where,
+      "telemetry must have a start() method, e.g. otelTelemetry() from @optare/webhooks/otel.",
+    );
+  }
+  return {
+    store,
+    maxBodyBytes: integerOption(where, "maxBodyBytes", options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES),
+    ackTimeoutMs: integerOption(where, "ackTimeoutMs", options.ackTimeoutMs, DEFAULT_ACK_TIMEOUT_MS, {
+      max: SENDER_TIMEOUT_MS - 1,
+    }),
+    logger,
+    log: functionOption(where, "log", options.log),
+    telemetry,
+    parse,
+  };
+}
+
+/** Creates a receiver: register handlers with `on`, serve `handle` through an adapter or directly. */
+export function createWebhooks(options: WebhooksOptions): Webhooks {
+  const { store, maxBodyBytes, ackTimeoutMs, logger, log, telemetry, parse } = readOptions(options);
+  const now = parse.now;
+  const router = createRouter();
+
+  // The secrets: checked now when given as a value; read on the first request when given as a function.
+  let secrets: string[] | undefined;
+  const adopt = (list: string[]) => {
+    const warning = secretShapeWarning(list);
+    if (warning !== null) logger?.warn({}, `createWebhooks: ${warning}`);
+    secrets = list;
+    return list;
+  };
+  const readSecret = typeof options.secret === "function" ? options.secret : undefined;
+  /** The read in progress: concurrent first requests share it. */
+  let loading: Promise<string[]> | undefined;
+  if (readSecret === undefined) adopt(secretsOption("createWebhooks", options.secret));
+  async function loadSecrets(): Promise<string[]> {
+    let value: unknown;
+    try {
+      value = await readSecret!();
+    } catch (cause) {
+      throw new WebhookError("invalid_configuration", "createWebhooks: the secret function threw.", {
+        cause,
+      });
+    }
+    // Not cached when invalid: every request fails loudly until the secret is there.
+    return adopt(secretsOption("createWebhooks (secret function)", value));
+  }
+
+  /** Warns (at most every 10 minutes) when a bounded store can no longer vouch for Optare's retry span. */
+  let horizonWarnedAt = Number.NEGATIVE_INFINITY;
+  function checkHorizon(at: number): void {
+    const horizon = store ? (store.horizon?.() ?? Number.NEGATIVE_INFINITY) : Number.NEGATIVE_INFINITY;
+    if (at - horizon >= OPTARE_RETRY_SPAN_MS || at - horizonWarnedAt < 10 * 60_000) return;
+    horizonWarnedAt = at;
+    logger?.warn(
+      { horizonAgeMs: Math.round(at - horizon) },
+      `The idempotency store forgot an event from ${Math.round((at - horizon) / 60_000)} min ago to make room ` +
+        "(memoryStore maxEntries). Retries of older events, which Optare sends for 81 min, are now refused " +
+        "with 401. Raise maxEntries or use a shared store such as redisStore.",
+    );
+  }
+
+  /** Runs the handlers while holding the claim, extending its lease until they settle. */
+  async function run(event: WebhookEvent, token: string, context: HandlerContext): Promise<void> {
+    if (!store) return router.dispatch(event, context);
+    let heartbeat: ReturnType<typeof setTimeout> | undefined;
+    const beat = () => {
+      heartbeat = setTimeout(() => {
+        // Keep beating through a failed extend: a short store outage must not let the lease lapse.
+        store.extend(event.id, token).then(beat, beat);
+      }, store.leaseMs / 2);
+      (heartbeat as { unref?: () => void }).unref?.();
+    };
+    beat();
+    try {
+      await router.dispatch(event, context);
+    } catch (cause) {
+      clearTimeout(heartbeat);
+      await store.release(event.id, token).catch(() => {});
+      throw new WebhookError("handler_failed", "A handler failed; the event was released for the retry.", {
+        cause,
+      });
+    }
+    clearTimeout(heartbeat);
+    try {
+      await store.complete(event.id, token);
+    } catch (cause) {
+      throw storeError(cause);
+    }
+  }
+
+  async function receive(request: WebhookRequest, handleContext?: HandleContext): Promise<WebhookReply> {
+    const started = now();
+    const span = telemetry?.start();
+    let event: WebhookEvent | undefined;
+    const finish = (reply: WebhookReply, outcome: LogEntry["outcome"], error?: WebhookError) => {
+      if (log === undefined && span === undefined && error === undefined) return reply;
+      const entry: LogEntry = {
+        outcome,
+        status: reply.status,
+        eventId: event?.id,
+        eventType: event?.event,
+        durationMs: now() - started,
+      };
+      log?.(entry);
+      span?.end(entry, error);
+      if (error !== undefined) {
+        const fields: FailureFields = { ...entry, code: error.code, err: error };
+        if (entry.status >= 500) logger?.error(fields, error.message);
+        else logger?.warn(fields, error.message);
+        router.reportError(error, { request, event });
+      }
+      return reply;
+    };
+    const fail = (error: unknown, headers?: Record<string, string>) => {
+      const known = asWebhookError(error);
+      return finish(errorReply(known, headers), known.code, known);
+    };
+    const ok = (body: string, outcome: "processed" | "duplicate") =>
+      finish({ status: 200, headers: JSON_HEADERS, body }, outcome);
+    const dispatch = (work: () => Promise<void>) => (span ? span.run(work) : work());
+
+    try {
+      if (request.method !== "POST") {
+        discardBody(request.body);
+        return fail(new WebhookError("method_not_allowed", "Only POST is accepted."), { allow: "POST" });
+      }
+      if (request.bodyConsumed !== undefined) {
+        return fail(new WebhookError("raw_body_required", request.bodyConsumed));
+      }
+      const body = await readBody(request.body, request.header("content-length"), maxBodyBytes);
+      const failure = signatureFailure(
+        body,
+        request.header(SIGNATURE_HEADER),
+        secrets ?? (await (loading ??= loadSecrets().finally(() => (loading = undefined)))),
+      );
+      if (failure !== null) return fail(failure);
+      event = parseEvent(body, parse);
+      const parsed = event;
+      const context: HandlerContext = { request };
+      if (!store) {
+        await dispatch(() => router.dispatch(parsed, context)).catch((cause) => {
+          throw new WebhookError("handler_failed", "A handler failed.", { cause });
+        });
+        return ok(RECEIVED, "processed");
+      }
+
+      let claim: Awaited<ReturnType<IdempotencyStore["claim"]>>;
+      try {
+        claim = await store.claim(event.id, digest(body), Date.parse(event.timestamp));
+      } catch (cause) {
+        return fail(storeError(cause));
+      }
+      if (claim.status !== "claimed") {
+        if (!claim.sameBody) {
+          return fail(
+            new WebhookError("event_conflict", "This event id was already received with a different body."),
+          );
+        }
+        if (claim.status === "completed") return ok(DUPLICATE, "duplicate");
+        return fail(
+          new WebhookError(
+            "event_in_progress",
+            "This event is being processed by another request; retry later.",
+          ),
+          retryAfter(claim.retryAfterMs),
+        );
+      }
+
+      const token = claim.token;
+      const work = dispatch(() => run(parsed, token, context));
+      if ((await settledWithin(work, ackTimeoutMs)) === "timeout") {
+        const late = work.catch((error: unknown) => {
+          const known = asWebhookError(error);
+          logger?.error(
+            { code: known.code, eventId: parsed.id, eventType: parsed.event, err: known },
+            `Late failure after the ack deadline: ${known.message}`,
+          );
+          router.reportError(known, { request, event: parsed });
+        });
+        handleContext?.waitUntil?.(late);
+        return fail(
+          new WebhookError(
+            "handler_timeout",
+            "Handlers are still running; the retry will see their outcome.",
+          ),
+          retryAfter(store.leaseMs),
+        );
+      }
+      if (store.horizon !== undefined) checkHorizon(now());
+      return ok(RECEIVED, "processed");
+    } catch (error) {
+      return fail(error);
+    }
+  }
+
+  // The receiver is its router with HTTP added: `on` and the others chain on it.
+  const webhooks: Webhooks = Object.assign(router, {
+    receive,
+    async handle(request: Request, context?: HandleContext): Promise<Response> {
+      const headers = request.headers;
+      const input: WebhookRequest = {
+        method: request.method,
+        header: (name: string) => headers.get(name),
+        body: request.body,
+        bodyConsumed: request.bodyUsed ? REQUEST_ALREADY_READ : undefined,
+      };
+      return toResponse(await receive(input, context));
+    },
+  });
+  return webhooks;
+}

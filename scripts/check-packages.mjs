@@ -60,11 +60,16 @@ try {
       }`,
     );
     // Every resolution mode, node10 included (subpaths reach it through `typesVersions`). Entries
-    // published as ESM only (no `require` condition) are checked for ESM consumers only.
+    // published as ESM only (no `require` condition) are checked for ESM consumers only; plain files
+    // (a `.sql`) have no types to check.
     const esmOnly = Object.entries(pkg.exports)
       .filter(([, target]) => typeof target === "object" && !target.require && !target.import)
       .map(([subpath]) => subpath);
-    const exclude = esmOnly.length > 0 ? ["--exclude-entrypoints", ...esmOnly] : [];
+    const files = Object.entries(pkg.exports)
+      .filter(([subpath, target]) => typeof target === "string" && subpath !== "./package.json")
+      .map(([subpath]) => subpath);
+    const skipped = [...esmOnly, ...files];
+    const exclude = skipped.length > 0 ? ["--exclude-entrypoints", ...skipped] : [];
     run(bin("attw"), [tarball, ...exclude], dir);
     for (const [subpath, target] of Object.entries(pkg.exports)) {
       if (subpath === "./package.json" || typeof target !== "object") continue;

@@ -30,12 +30,15 @@ export {
   isKnownEvent,
   type OptareEvent,
   type ParseOptions,
+  parseStoredEvent,
   type UnknownEvent,
   type WebhookEvent,
 } from "./event";
 export { consoleLogger, type FailureFields, type Logger } from "./log";
 export { type MemoryStoreOptions, memoryStore } from "./memory-store";
+export { eventErrorOf, type ProcessOptions, type ProcessOutcome, processEvent, storeError } from "./process";
 export {
+  type ContextOf,
   createWebhooks,
   DEFAULT_ACK_TIMEOUT_MS,
   DEFAULT_MAX_BODY_BYTES,
@@ -54,12 +57,16 @@ export {
 } from "./receiver";
 export { createRouter, type ErrorHandler, type Registrations, type Router } from "./router";
 export {
+  type ClaimDetails,
   type ClaimResult,
   createToken,
   DEFAULT_LEASE_MS,
   DEFAULT_RETENTION_MS,
+  type EventError,
   type IdempotencyStore,
+  isTransactionalStore,
   OPTARE_RETRY_SPAN_MS,
+  type TransactionalStore,
 } from "./store";
 export { type Exact, type Loose, withExtras } from "./types";
 export {

@@ -161,23 +161,29 @@ describe("memoryStore", () => {
   });
 });
 
+/** Claim details with only the event time that matters here. */
+const at = (eventTime: number) => ({ eventTime, eventType: "user.created", body: "{}" });
+
 describe("memoryStore: what it can no longer vouch for", () => {
   it("refuses to claim an event stamped at or before the newest one it evicted, and reports that horizon", async () => {
     const store = memoryStore({ maxEntries: 2 });
     expect(store.horizon?.()).toBe(Number.NEGATIVE_INFINITY);
     const times = { a: 1_000, b: 3_000, c: 2_000 };
     for (const [id, time] of Object.entries(times)) {
-      const claim = await store.claim(id, "h", time);
+      const claim = await store.claim(id, "h", at(time));
       if (claim.status !== "claimed") throw new Error("expected a claim");
       await store.complete(id, claim.token);
     }
     // "a" was evicted (least recently used): nothing stamped at or before its time may be claimed now.
     expect(store.horizon?.()).toBe(1_000);
-    await expect(store.claim("a", "h", 1_000)).rejects.toMatchObject({ code: "event_too_old", status: 401 });
-    await expect(store.claim("older", "h", 500)).rejects.toMatchObject({ code: "event_too_old" });
+    await expect(store.claim("a", "h", at(1_000))).rejects.toMatchObject({
+      code: "event_too_old",
+      status: 401,
+    });
+    await expect(store.claim("older", "h", at(500))).rejects.toMatchObject({ code: "event_too_old" });
     // Records it still holds answer as before; newer events are claimed.
-    expect((await store.claim("b", "h", 3_000)).status).toBe("completed");
-    expect((await store.claim("newer", "h", 1_001)).status).toBe("claimed");
+    expect((await store.claim("b", "h", at(3_000))).status).toBe("completed");
+    expect((await store.claim("newer", "h", at(1_001))).status).toBe("claimed");
   });
 
   it("keeps the horizon at the newest evicted time, not the latest eviction's", async () => {
@@ -187,7 +193,7 @@ describe("memoryStore: what it can no longer vouch for", () => {
       ["y", 4_000],
       ["z", 6_000],
     ] as const) {
-      const claim = await store.claim(id, "h", time);
+      const claim = await store.claim(id, "h", at(time));
       if (claim.status === "claimed") await store.complete(id, claim.token);
     }
     expect(store.horizon?.()).toBe(5_000); // x (5 000) then y (4 000) were evicted

@@ -111,7 +111,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): IdempotencyStore 
 
     horizon: () => horizon,
 
-    async claim(eventId, bodyHash, eventTime): Promise<ClaimResult> {
+    async claim(eventId, bodyHash, details): Promise<ClaimResult> {
+      const eventTime = details?.eventTime;
       const at = now();
       sweepIfDue(at);
       const held = processing.get(eventId);

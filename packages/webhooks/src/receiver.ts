@@ -3,7 +3,6 @@
 // it on Node's `http`. Framework adapters only convert.
 
 import { type BodySource, discardBody, readBody } from "./body";
-import { digest } from "./crypto-node";
 import { asWebhookError, WebhookError, type WebhookErrorCode } from "./errors";
 import {
   type ParseOptions,
@@ -16,8 +15,14 @@ import {
 import { type FailureFields, type Logger, resolveLogger } from "./log";
 import { memoryStore } from "./memory-store";
 import { configError, functionOption, integerOption, secretShapeWarning, secretsOption } from "./options";
+import { processEvent } from "./process";
 import { createRouter, type HandlerContext, type Router } from "./router";
-import { type IdempotencyStore, OPTARE_RETRY_SPAN_MS } from "./store";
+import {
+  DEFAULT_LEASE_MS,
+  type IdempotencyStore,
+  OPTARE_RETRY_SPAN_MS,
+  type TransactionalStore,
+} from "./store";
 import { type Secrets, SIGNATURE_HEADER } from "./verify";
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -28,7 +33,8 @@ const SENDER_TIMEOUT_MS = 30_000;
 /** The secret, or a function that returns it (or a promise of it) on the first request. */
 export type SecretOption = Secrets | (() => Secrets | undefined | Promise<Secrets | undefined>);
 
-export interface WebhooksOptions extends ParseOptions {
+export interface WebhooksOptions<S extends IdempotencyStore | false = IdempotencyStore | false>
+  extends ParseOptions {
   /**
    * The endpoint secret (64 hex characters), or several while rotating. Pass a function,
    * `() => process.env.OPTARE_WEBHOOK_SECRET`, to read it on the first request instead of at start-up:
@@ -40,7 +46,7 @@ export interface WebhooksOptions extends ParseOptions {
    * Where processed event ids are remembered. Default: `memoryStore()` (one process only). Use
    * `redisStore()` when several processes receive. `false` turns deduplication off (you dedupe yourself).
    */
-  store?: IdempotencyStore | false;
+  store?: S;
   /** Bodies larger than this get 413, checked on Content-Length and while reading. Default 1 MiB. */
   maxBodyBytes?: number;
   /**
@@ -121,7 +127,7 @@ export interface WebhookReply {
  * The receiver: a router (`on`, `onAny`, `onUnknown`, `onError`, and `dispatch` to run an event without
  * HTTP, e.g. a replay or a queue worker) with the HTTP entry points added.
  */
-export interface Webhooks extends Router {
+export interface Webhooks<C extends HandlerContext = HandlerContext> extends Router<C> {
   /** The Web-standard handler. Never throws: every outcome is a `Response`. */
   handle(request: Request, context?: HandleContext): Promise<Response>;
   /** `handle` without `Request`/`Response` objects, for adapters of other transports. Never throws. */
@@ -150,24 +156,14 @@ function retryAfter(ms: number): Record<string, string> {
   return { "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) };
 }
 
-/**
- * A store failure as the receiver reports it: the store's own `WebhookError` as is, anything else a 503
- * whose message names no client internals (hosts, ports); the original stays on `cause` for the log.
- */
-function storeError(cause: unknown): WebhookError {
-  return WebhookError.is(cause)
-    ? cause
-    : new WebhookError("store_unavailable", "The idempotency store is unavailable.", { cause });
-}
-
-/** "done" when `work` resolves, "timeout" when it is still running after `ms` (it keeps running). */
-function settledWithin(work: Promise<void>, ms: number): Promise<"done" | "timeout"> {
+/** What `work` resolves to, or "timeout" when it is still running after `ms` (it keeps running). */
+function settledWithin<T>(work: Promise<T>, ms: number): Promise<T | "timeout"> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms, "timeout");
     work.then(
-      () => {
+      (value) => {
         clearTimeout(timer);
-        resolve("done");
+        resolve(value);
       },
       (error: unknown) => {
         clearTimeout(timer);
@@ -234,7 +230,7 @@ interface Config {
 }
 
 /** Every option checked at start-up, with a clear `invalid_configuration` error for a bad one. */
-function readOptions(options: WebhooksOptions): Config {
+function readOptions(options: WebhooksOptions<IdempotencyStore | false>): Config {
   const where = "createWebhooks";
   if (typeof options !== "object" || options === null) {
     throw configError(where, "pass an options object: createWebhooks({ secret: … }).");
@@ -283,11 +279,22 @@ function readOptions(options: WebhooksOptions): Config {
   };
 }
 
+/**
+ * What handlers get as their second argument with store `S`: the request, and with a transactional store
+ * (`postgresStore({ transactional: true })`) the `transaction` the claim and the handlers share, typed
+ * for the store's client.
+ */
+export type ContextOf<S> =
+  S extends TransactionalStore<infer Tx> ? HandlerContext & { transaction: Tx } : HandlerContext;
+
 /** Creates a receiver: register handlers with `on`, serve `handle` through an adapter or directly. */
-export function createWebhooks(options: WebhooksOptions): Webhooks {
+export function createWebhooks<S extends IdempotencyStore | false = IdempotencyStore>(
+  options: WebhooksOptions<S>,
+): Webhooks<ContextOf<S>> {
+  type C = ContextOf<S>;
   const { store, maxBodyBytes, ackTimeoutMs, logger, log, telemetry, parse } = readOptions(options);
   const now = parse.now;
-  const router = createRouter();
+  const router = createRouter<C>();
 
   // The secrets: checked now when given as a value; read on the first request when given as a function.
   let secrets: string[] | undefined;
@@ -328,35 +335,6 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
     );
   }
 
-  /** Runs the handlers while holding the claim, extending its lease until they settle. */
-  async function run(event: WebhookEvent, token: string, context: HandlerContext): Promise<void> {
-    if (!store) return router.dispatch(event, context);
-    let heartbeat: ReturnType<typeof setTimeout> | undefined;
-    const beat = () => {
-      heartbeat = setTimeout(() => {
-        // Keep beating through a failed extend: a short store outage must not let the lease lapse.
-        store.extend(event.id, token).then(beat, beat);
-      }, store.leaseMs / 2);
-      (heartbeat as { unref?: () => void }).unref?.();
-    };
-    beat();
-    try {
-      await router.dispatch(event, context);
-    } catch (cause) {
-      clearTimeout(heartbeat);
-      await store.release(event.id, token).catch(() => {});
-      throw new WebhookError("handler_failed", "A handler failed; the event was released for the retry.", {
-        cause,
-      });
-    }
-    clearTimeout(heartbeat);
-    try {
-      await store.complete(event.id, token);
-    } catch (cause) {
-      throw storeError(cause);
-    }
-  }
-
   async function receive(request: WebhookRequest, handleContext?: HandleContext): Promise<WebhookReply> {
     const started = now();
     const span = telemetry?.start();
@@ -386,7 +364,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
     };
     const ok = (body: string, outcome: "processed" | "duplicate") =>
       finish({ status: 200, headers: JSON_HEADERS, body }, outcome);
-    const dispatch = (work: () => Promise<void>) => (span ? span.run(work) : work());
+    const around = span ? (work: () => Promise<void>) => span.run(work) : undefined;
 
     try {
       if (request.method !== "POST") {
@@ -405,39 +383,10 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
       if (failure !== null) return fail(failure);
       event = parseEvent(body, parse);
       const parsed = event;
-      const context: HandlerContext = { request };
-      if (!store) {
-        await dispatch(() => router.dispatch(parsed, context)).catch((cause) => {
-          throw new WebhookError("handler_failed", "A handler failed.", { cause });
-        });
-        return ok(RECEIVED, "processed");
-      }
-
-      let claim: Awaited<ReturnType<IdempotencyStore["claim"]>>;
-      try {
-        claim = await store.claim(event.id, digest(body), Date.parse(event.timestamp));
-      } catch (cause) {
-        return fail(storeError(cause));
-      }
-      if (claim.status !== "claimed") {
-        if (!claim.sameBody) {
-          return fail(
-            new WebhookError("event_conflict", "This event id was already received with a different body."),
-          );
-        }
-        if (claim.status === "completed") return ok(DUPLICATE, "duplicate");
-        return fail(
-          new WebhookError(
-            "event_in_progress",
-            "This event is being processed by another request; retry later.",
-          ),
-          retryAfter(claim.retryAfterMs),
-        );
-      }
-
-      const token = claim.token;
-      const work = dispatch(() => run(parsed, token, context));
-      if ((await settledWithin(work, ackTimeoutMs)) === "timeout") {
+      const context = { request } as C;
+      const work = processEvent(router, parsed, body, context, { store, around });
+      const settled = await settledWithin(work, ackTimeoutMs);
+      if (settled === "timeout") {
         const late = work.catch((error: unknown) => {
           const known = asWebhookError(error);
           logger?.error(
@@ -452,10 +401,26 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
             "handler_timeout",
             "Handlers are still running; the retry will see their outcome.",
           ),
-          retryAfter(store.leaseMs),
+          retryAfter(store ? store.leaseMs : DEFAULT_LEASE_MS),
         );
       }
-      if (store.horizon !== undefined) checkHorizon(now());
+      switch (settled.status) {
+        case "duplicate":
+          return ok(DUPLICATE, "duplicate");
+        case "conflict":
+          return fail(
+            new WebhookError("event_conflict", "This event id was already received with a different body."),
+          );
+        case "in_progress":
+          return fail(
+            new WebhookError(
+              "event_in_progress",
+              "This event is being processed by another request; retry later.",
+            ),
+            retryAfter(settled.retryAfterMs),
+          );
+      }
+      if (store && store.horizon !== undefined) checkHorizon(now());
       return ok(RECEIVED, "processed");
     } catch (error) {
       return fail(error);
@@ -463,7 +428,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
   }
 
   // The receiver is its router with HTTP added: `on` and the others chain on it.
-  const webhooks: Webhooks = Object.assign(router, {
+  const webhooks: Webhooks<C> = Object.assign(router, {
     receive,
     async handle(request: Request, context?: HandleContext): Promise<Response> {
       const headers = request.headers;

@@ -16,14 +16,17 @@ export interface IdempotencyStore {
   /** How long completed records are kept, in ms. Default 24 h. Bounds the receiver's `maxEventAge`. */
   readonly retentionMs: number;
   /**
-   * Claims `eventId`. `eventTime` (the event's timestamp, epoch ms) lets a bounded store refuse an event it
-   * can no longer vouch for (see `horizon`).
+   * Claims `eventId`. The receiver also says what the event is (`details`): its time lets a bounded store
+   * refuse an event it can no longer vouch for (see `horizon`); a store that logs events keeps the rest.
    */
-  claim(eventId: string, bodyHash: string, eventTime?: number): Promise<ClaimResult>;
+  claim(eventId: string, bodyHash: string, details?: ClaimDetails): Promise<ClaimResult>;
   /** processing → completed (kept for `retentionMs`). */
   complete(eventId: string, token: string): Promise<boolean>;
-  /** Deletes the processing record so the next delivery runs the handlers again. */
-  release(eventId: string, token: string): Promise<boolean>;
+  /**
+   * Gives up a processing record so the next delivery runs the handlers again. `error` says why (a store
+   * that logs events records it as the event's last error).
+   */
+  release(eventId: string, token: string, error?: EventError): Promise<boolean>;
   /** Pushes a processing record's expiry to now + `leaseMs` (default: the store's lease). */
   extend(eventId: string, token: string, leaseMs?: number): Promise<boolean>;
   /**
@@ -40,6 +43,49 @@ export interface IdempotencyStore {
  * 30-second timeouts. A store that cannot vouch for events this old may refuse a legitimate retry.
  */
 export const OPTARE_RETRY_SPAN_MS = (81 * 60 + 5 * 30) * 1000;
+
+/** What the receiver knows of the event it claims. */
+export interface ClaimDetails {
+  /** The event's timestamp, epoch ms. */
+  eventTime: number;
+  /** The event type, e.g. `user.created`. */
+  eventType: string;
+  /** The verified raw body. */
+  body: Uint8Array | string;
+}
+
+/** Why handlers failed, as an event log keeps it. */
+export interface EventError {
+  code: string;
+  message: string;
+}
+
+/**
+ * A store that runs the claim, the handlers and the completion in ONE transaction of its own database
+ * (`postgresStore({ transactional: true })`): the handlers' writes through `context.transaction` and the
+ * completion commit together, and a throw or a crash rolls both back. The receiver uses
+ * `runInTransaction` instead of claim / complete / release.
+ */
+export interface TransactionalStore<Tx> extends IdempotencyStore {
+  readonly transactional: true;
+  /**
+   * Claims `eventId` in a new transaction; when the claim is won, runs `work(tx)` in it and completes,
+   * then commits. Resolves with `{ status: "processed" }`, or the claim's outcome when it was not won
+   * (never waiting on another transaction: one in flight is `processing`). Rejects with `work`'s error
+   * after rolling back, the event then claimable again.
+   */
+  runInTransaction(
+    eventId: string,
+    bodyHash: string,
+    details: ClaimDetails,
+    work: (transaction: Tx) => Promise<void>,
+  ): Promise<{ readonly status: "processed" } | Exclude<ClaimResult, { status: "claimed" }>>;
+}
+
+/** True for a store that runs handlers in its own transactions. */
+export function isTransactionalStore(store: IdempotencyStore): store is TransactionalStore<unknown> {
+  return (store as Partial<TransactionalStore<unknown>>).transactional === true;
+}
 
 export type ClaimResult =
   /** This caller owns the event until it completes, releases, or the lease runs out. */

@@ -1,0 +1,12 @@
+export type { PgPool, PgQueryable, PostgresClient, TransactionOf } from "./client";
+export { migrate } from "./migrate";
+export { DEFAULT_TABLE, schemaSql } from "./sql";
+export {
+  type EventPage,
+  type EventRecord,
+  type ListOptions,
+  type PostgresStore,
+  type PostgresStoreOptions,
+  postgresStore,
+  type TransactionalPostgresStore,
+} from "./store";

@@ -37,6 +37,8 @@ export const ERROR_STATUS = {
   handler_timeout: 503,
   /** The idempotency store could not be reached (fail closed). */
   store_unavailable: 503,
+  /** The queue that verified events are handed to could not be reached (fail closed). */
+  queue_unavailable: 503,
   /** An unexpected failure inside the SDK itself. */
   internal_error: 500,
   /** The receiver is misconfigured (no secret, bad option). Never caused by a request. */

@@ -63,6 +63,7 @@ export {
   DEFAULT_LEASE_MS,
   DEFAULT_RETENTION_MS,
   type EventError,
+  type EventQueue,
   type IdempotencyStore,
   isTransactionalStore,
   OPTARE_RETRY_SPAN_MS,

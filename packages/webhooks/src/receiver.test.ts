@@ -757,3 +757,76 @@ describe("createWebhooks: hostile input (property)", () => {
     );
   });
 });
+
+describe("createWebhooks: queue mode", () => {
+  /** An `EventQueue` over a Map: the interface's contract, for the decision table (BullMQ's is tested in its package). */
+  function mapQueue() {
+    const jobs = new Map<string, { hash: string; body: string }>();
+    let down = false;
+    return {
+      jobs,
+      setDown: (value: boolean) => {
+        down = value;
+      },
+      queue: {
+        retentionMs: 24 * 60 * 60 * 1000,
+        async enqueue(event: { id: string }, body: Uint8Array | string, hash: string) {
+          if (down) throw new Error("connect ECONNREFUSED 127.0.0.1:6390");
+          const existing = jobs.get(event.id);
+          if (existing) return existing.hash === hash ? ("duplicate" as const) : ("conflict" as const);
+          jobs.set(event.id, {
+            hash,
+            body: typeof body === "string" ? body : new TextDecoder().decode(body),
+          });
+          return "queued" as const;
+        },
+      },
+    };
+  }
+
+  it("checks everything, hands the event with its raw bytes to the queue, runs no handler, and answers queued", async () => {
+    const { queue, jobs } = mapQueue();
+    const { webhooks, logs } = receiver({ queue });
+    const handler = vi.fn();
+    webhooks.onAny(handler);
+    const event = createEvent("user.created");
+    const { body, headers } = signEvent(event, secret);
+    expect(await answer(await webhooks.handle(post(body, headers)))).toMatchObject({
+      status: 200,
+      body: { received: true, queued: true },
+    });
+    expect(jobs.get(event.id)?.body).toBe(body);
+    expect(handler).not.toHaveBeenCalled();
+    expect(logs.map((entry) => entry.outcome)).toEqual(["queued"]);
+    // Duplicates stay duplicates; another body under the id is a conflict; bad input never reaches the queue.
+    expect((await answer(await webhooks.handle(post(body, headers)))).body).toEqual({
+      received: true,
+      duplicate: true,
+    });
+    expect((await webhooks.handle(signed({ ...event, data: { ...event.data, x: 1 } }))).status).toBe(422);
+    expect((await webhooks.handle(signed(createEvent("user.created"), "f".repeat(64)))).status).toBe(401);
+    expect(jobs.size).toBe(1);
+  });
+
+  it("answers 503 queue_unavailable, naming no host, when the queue cannot be reached", async () => {
+    const { queue, setDown } = mapQueue();
+    const { webhooks } = receiver({ queue });
+    setDown(true);
+    const response = await webhooks.handle(signed(createEvent("user.created")));
+    expect(response.status).toBe(503);
+    const text = await response.text();
+    expect(JSON.parse(text).error.code).toBe("queue_unavailable");
+    expect(text).not.toContain("127.0.0.1");
+  });
+
+  it("refuses a store next to a queue, a queue that is not one, and a maxEventAge longer than the queue remembers", () => {
+    const { queue } = mapQueue();
+    expect(() => createWebhooks({ secret, queue, store: memoryStore() })).toThrow(
+      /give the store to the worker/,
+    );
+    expect(() => createWebhooks({ secret, queue: {} as never })).toThrow(/queue must be an event queue/);
+    expect(() => createWebhooks({ secret, queue: { ...queue, retentionMs: 1000 } })).toThrow(
+      /queue remembers/,
+    );
+  });
+});

@@ -3,6 +3,7 @@
 // it on Node's `http`. Framework adapters only convert.
 
 import { type BodySource, discardBody, readBody } from "./body";
+import { digest } from "./crypto-node";
 import { asWebhookError, WebhookError, type WebhookErrorCode } from "./errors";
 import {
   type ParseOptions,
@@ -19,6 +20,7 @@ import { processEvent } from "./process";
 import { createRouter, type HandlerContext, type Router } from "./router";
 import {
   DEFAULT_LEASE_MS,
+  type EventQueue,
   type IdempotencyStore,
   OPTARE_RETRY_SPAN_MS,
   type TransactionalStore,
@@ -56,6 +58,13 @@ export interface WebhooksOptions<S extends IdempotencyStore | false = Idempotenc
    */
   ackTimeoutMs?: number;
   /**
+   * Queue mode (SPEC §8.3): hand every verified event to this queue — `bullmqQueue()` from
+   * `@optare/webhooks-bullmq` — and answer 200 `{"received":true,"queued":true}` as soon as it holds it,
+   * without running handlers; a worker runs them. The queue deduplicates (no `store` here: give it to the
+   * worker). Unreachable: 503 `queue_unavailable`.
+   */
+  queue?: EventQueue;
+  /**
    * Where failures and warnings go. Default: one line per failed request on stderr (4xx as warnings,
    * 5xx as errors with the stack of their cause). Pass a pino-style logger (`pino()`, or `console`) to
    * route them, or `false` to silence the receiver.
@@ -71,8 +80,8 @@ export interface WebhooksOptions<S extends IdempotencyStore | false = Idempotenc
 }
 
 export interface LogEntry {
-  /** `processed`, `duplicate`, or the error code the request was answered with. */
-  outcome: "processed" | "duplicate" | WebhookErrorCode;
+  /** `processed`, `queued`, `duplicate`, or the error code the request was answered with. */
+  outcome: "processed" | "queued" | "duplicate" | WebhookErrorCode;
   status: number;
   eventId?: string;
   eventType?: string;
@@ -137,6 +146,7 @@ export interface Webhooks<C extends HandlerContext = HandlerContext> extends Rou
 const JSON_HEADERS = { "content-type": "application/json" };
 const RECEIVED = JSON.stringify({ received: true });
 const DUPLICATE = JSON.stringify({ received: true, duplicate: true });
+const QUEUED = JSON.stringify({ received: true, queued: true });
 
 const REQUEST_ALREADY_READ =
   "The Request body was already read (e.g. `await request.json()` or `request.text()`) before " +
@@ -181,6 +191,7 @@ const OPTION_NAMES = new Set([
   "logger",
   "log",
   "telemetry",
+  "queue",
   "maxEventAge",
   "maxFutureSkew",
   "now",
@@ -220,6 +231,7 @@ function loggerOption(value: unknown): Logger | false | undefined {
 }
 
 interface Config {
+  queue: EventQueue | undefined;
   store: IdempotencyStore | false;
   maxBodyBytes: number;
   ackTimeoutMs: number;
@@ -250,8 +262,30 @@ function readOptions(options: WebhooksOptions<IdempotencyStore | false>): Config
         `got ${options.store === null ? "null" : typeof options.store}.`,
     );
   }
-  const store = options.store === undefined ? memoryStore() : options.store;
+  const queue = options.queue;
+  if (queue !== undefined) {
+    if (typeof queue?.enqueue !== "function" || !(queue.retentionMs > 0)) {
+      throw configError(
+        where,
+        "queue must be an event queue, e.g. bullmqQueue() from @optare/webhooks-bullmq.",
+      );
+    }
+    if (options.store !== undefined && options.store !== false) {
+      throw configError(
+        where,
+        "in queue mode the queue deduplicates on the event id: give the store to the worker (createWorker) instead.",
+      );
+    }
+  }
+  const store = queue !== undefined ? false : options.store === undefined ? memoryStore() : options.store;
   const parse = resolveParseOptions(where, options);
+  if (queue !== undefined && parse.maxEventAge > queue.retentionMs) {
+    throw configError(
+      where,
+      `maxEventAge (${parse.maxEventAge} ms) exceeds how long the queue remembers events (${queue.retentionMs} ms); ` +
+        "a captured request could be queued again after its job was removed.",
+    );
+  }
   if (store && parse.maxEventAge > store.retentionMs) {
     throw configError(
       where,
@@ -267,6 +301,7 @@ function readOptions(options: WebhooksOptions<IdempotencyStore | false>): Config
     );
   }
   return {
+    queue,
     store,
     maxBodyBytes: integerOption(where, "maxBodyBytes", options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES),
     ackTimeoutMs: integerOption(where, "ackTimeoutMs", options.ackTimeoutMs, DEFAULT_ACK_TIMEOUT_MS, {
@@ -292,7 +327,7 @@ export function createWebhooks<S extends IdempotencyStore | false = IdempotencyS
   options: WebhooksOptions<S>,
 ): Webhooks<ContextOf<S>> {
   type C = ContextOf<S>;
-  const { store, maxBodyBytes, ackTimeoutMs, logger, log, telemetry, parse } = readOptions(options);
+  const { queue, store, maxBodyBytes, ackTimeoutMs, logger, log, telemetry, parse } = readOptions(options);
   const now = parse.now;
   const router = createRouter<C>();
 
@@ -362,7 +397,7 @@ export function createWebhooks<S extends IdempotencyStore | false = IdempotencyS
       const known = asWebhookError(error);
       return finish(errorReply(known, headers), known.code, known);
     };
-    const ok = (body: string, outcome: "processed" | "duplicate") =>
+    const ok = (body: string, outcome: "processed" | "queued" | "duplicate") =>
       finish({ status: 200, headers: JSON_HEADERS, body }, outcome);
     const around = span ? (work: () => Promise<void>) => span.run(work) : undefined;
 
@@ -383,6 +418,24 @@ export function createWebhooks<S extends IdempotencyStore | false = IdempotencyS
       if (failure !== null) return fail(failure);
       event = parseEvent(body, parse);
       const parsed = event;
+      if (queue !== undefined) {
+        let queued: Awaited<ReturnType<EventQueue["enqueue"]>>;
+        try {
+          queued = await queue.enqueue(parsed, body, digest(body));
+        } catch (cause) {
+          return fail(
+            WebhookError.is(cause)
+              ? cause
+              : new WebhookError("queue_unavailable", "The event queue is unavailable.", { cause }),
+          );
+        }
+        if (queued === "conflict") {
+          return fail(
+            new WebhookError("event_conflict", "This event id was already received with a different body."),
+          );
+        }
+        return queued === "queued" ? ok(QUEUED, "queued") : ok(DUPLICATE, "duplicate");
+      }
       const context = { request } as C;
       const work = processEvent(router, parsed, body, context, { store, around });
       const settled = await settledWithin(work, ackTimeoutMs);

@@ -1,3 +1,5 @@
+import type { WebhookEvent } from "./event";
+
 /**
  * The idempotency store contract (SPEC §4). A store keeps one record per event id:
  * `{ state: "processing" | "completed", token, bodyHash }`.
@@ -101,4 +103,23 @@ export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** A random claim token (a v4 UUID: 122 random bits; ~10× cheaper than `getRandomValues` on Node 20). */
 export function createToken(): string {
   return crypto.randomUUID();
+}
+
+/**
+ * Where a receiver in queue mode hands verified events (SPEC §8.3), instead of running handlers itself:
+ * `bullmqQueue()` from `@optare/webhooks-bullmq`. The queue deduplicates on the event id.
+ */
+export interface EventQueue {
+  /**
+   * Adds the verified, parsed event with its raw body. Resolves `queued` once the queue holds it,
+   * `duplicate` when it already held this id with the same body, `conflict` with another body; rejects
+   * when the queue cannot be reached (the receiver answers 503).
+   */
+  enqueue(
+    event: WebhookEvent,
+    body: Uint8Array | string,
+    bodyHash: string,
+  ): Promise<"queued" | "duplicate" | "conflict">;
+  /** How long the queue remembers a finished event's id, in ms: at least the receiver's `maxEventAge`. */
+  readonly retentionMs: number;
 }

@@ -61,8 +61,11 @@ export function createDb(client: unknown, transactional: boolean): Db {
         `${where}: client is a postgres.js transaction (the sql of sql.begin(…)); pass the sql from postgres(url), which opens a transaction per event.`,
       );
     }
+    // Prepared statements, unless the app turned them off (PgBouncer in transaction mode): unprepared,
+    // postgres.js sends a Parse/Describe round trip before every statement (113 µs vs 50 µs measured).
+    const prepare = (client as { options?: { prepare?: boolean } }).options?.prepare !== false;
     const run = (sql: Sql | TransactionSql) => async (text: string, params: unknown[]) => {
-      const result = await sql.unsafe(text, params as never[]);
+      const result = await sql.unsafe(text, params as never[], { prepare });
       return { rows: result as unknown as Row[], count: result.count };
     };
     return {

@@ -72,6 +72,9 @@ ON CONFLICT (id) DO UPDATE SET
   ${take("expires_at")}
 RETURNING t.status, t.token = $3::text AS won, t.body_hash = $4::text AS same_body,
   greatest(1, ceil(extract(epoch FROM t.expires_at - clock_timestamp()) * 1000))::int AS left_ms`;
+  // The advisory lock of an event id in this table (the table is part of the key: two tables in one
+  // database must not lock each other's events). `table` is a checked SQL name, safe in a literal.
+  const lock = `pg_try_advisory_xact_lock(hashtextextended('${table}:' || $1::text, 20251111))`;
   /** Token-guarded: only a live processing record held by $2. */
   const held =
     "id = $1::text AND token = $2::text AND status = 'processing' AND expires_at > clock_timestamp()";
@@ -83,7 +86,7 @@ RETURNING t.status, t.token = $3::text AS won, t.body_hash = $4::text AS same_bo
      * touched (that would wait on its lock); the committed row, if any, tells a conflicting body apart.
      * $1–$7 as `claim`.
      */
-    claimInTransaction: `WITH lock AS (SELECT pg_try_advisory_xact_lock(hashtextextended($1::text, 20251111)) AS got),
+    claimInTransaction: `WITH lock AS (SELECT ${lock} AS got),
 claimed AS (${upsertClaim.replace(
       `VALUES ($1::text, $2::text, 'processing', $3::text, $4::text, $5::text, clock_timestamp() + ${ms("$6")}, to_timestamp($7::float8 / 1000))`,
       `SELECT $1::text, $2::text, 'processing', $3::text, $4::text, $5::text, clock_timestamp() + ${ms("$6")}, to_timestamp($7::float8 / 1000) FROM lock WHERE lock.got`,
@@ -104,11 +107,15 @@ FROM lock LEFT JOIN claimed ON true`,
     extend: `UPDATE ${t} SET expires_at = clock_timestamp() + ${ms("$3")} WHERE ${held}`,
     /**
      * After a transaction rolled back: the failure, on a row of its own (the claim's row went with the
-     * rollback). A record completed meanwhile by someone else stays completed.
+     * rollback). A record completed meanwhile by someone else stays completed. Under the event's lock,
+     * taken without waiting: when a retry's transaction already holds it, that one's outcome is what
+     * the log will say, and this statement (which would wait on its row) writes nothing.
      * $1 id, $2 type, $3 body hash, $4 body, $5 event time ms, $6 code, $7 message.
      */
-    recordFailure: `INSERT INTO ${t} AS t (id, type, status, body_hash, body, expires_at, event_time, failed_at, last_error_code, last_error_message)
-VALUES ($1::text, $2::text, 'failed', $3::text, $4::text, clock_timestamp(), to_timestamp($5::float8 / 1000), clock_timestamp(), $6::text, $7::text)
+    recordFailure: `WITH lock AS (SELECT ${lock} AS got)
+INSERT INTO ${t} AS t (id, type, status, body_hash, body, expires_at, event_time, failed_at, last_error_code, last_error_message)
+SELECT $1::text, $2::text, 'failed', $3::text, $4::text, clock_timestamp(), to_timestamp($5::float8 / 1000), clock_timestamp(), $6::text, $7::text
+FROM lock WHERE lock.got
 ON CONFLICT (id) DO UPDATE SET
   deliveries = t.deliveries + 1,
   last_received_at = clock_timestamp(),

@@ -195,12 +195,72 @@ describe.runIf(up)("postgresStore", () => {
       order.push("first released");
       release();
       expect((await first).status).toBe(200);
-      expect(order).toEqual(["duplicate 409 event_in_progress", "other body 409", "first released"]);
+      // Both answered (in either order) while the first was still held.
+      expect(order.slice(0, 2).sort()).toEqual(["duplicate 409 event_in_progress", "other body 409"]);
+      expect(order[2]).toBe("first released");
       expect((await duplicate).headers.get("retry-after")).toBe("30");
       // Committed now: the other body is a conflict, the same one a duplicate.
       expect((await webhooks.handle(post({ ...event, data: { ...event.data, extra: 1 } }))).status).toBe(422);
       expect((await webhooks.handle(post(event))).status).toBe(200);
       expect(await rowsFor(event.id)).toBe(1);
+    });
+
+    it("answers 500 handler_failed, not 503, when a handler swallowed a failed statement, and logs it", async () => {
+      const store = postgresStore({ client: pool, table, transactional: true });
+      const webhooks = createWebhooks({ secret, store, logger: false });
+      let swallow = true;
+      webhooks.on("user.updated", async (event, { transaction }) => {
+        if (swallow) await transaction.query("SELECT 1/0").catch(() => {}); // aborts the transaction
+        await transaction.query(`INSERT INTO "${app}" (event_id) VALUES ($1)`, [event.id]).catch(() => {});
+      });
+      const event = createEvent("user.updated");
+      const { status, body } = await statusOf(await webhooks.handle(post(event)));
+      expect(status).toBe(500);
+      expect(body.error.code).toBe("handler_failed");
+      expect(await store.get(event.id)).toMatchObject({
+        status: "failed",
+        lastError: { code: "handler_failed", message: expect.stringContaining("SAVEPOINT") },
+      });
+      swallow = false;
+      expect((await webhooks.handle(post(event))).status).toBe(200);
+      expect(await rowsFor(event.id)).toBe(1);
+    });
+
+    it("locks an event id per table: a transaction open on one table does not hold up another table's", async () => {
+      const other = createTableName();
+      await migrate(pool, { table: other });
+      try {
+        const first = createWebhooks({
+          secret,
+          store: postgresStore({ client: pool, table, transactional: true }),
+          logger: false,
+        });
+        const second = createWebhooks({
+          secret,
+          store: postgresStore({ client: pool, table: other, transactional: true }),
+          logger: false,
+        });
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        let entered!: () => void;
+        const inside = new Promise<void>((resolve) => {
+          entered = resolve;
+        });
+        first.onAny(async () => {
+          entered();
+          await held;
+        });
+        const event = createEvent("organization.created");
+        const pending = first.handle(post(event));
+        await inside;
+        expect((await second.handle(post(event))).status).toBe(200); // not 409: another table, another lock
+        release();
+        expect((await pending).status).toBe(200);
+      } finally {
+        await pool.query(`DROP TABLE IF EXISTS "${other}"`);
+      }
     });
 
     it("types context.transaction for the client: PoolClient for pg, TransactionSql for postgres.js", () => {

@@ -48,7 +48,10 @@ export interface EventRecord {
   id: string;
   type: string;
   status: "processing" | "completed" | "failed";
-  /** How many deliveries of it arrived (duplicates included). */
+  /**
+   * How many deliveries of it arrived, duplicates included — except, in transactional mode, those
+   * answered 409 while its transaction was open (counting them would mean waiting on its row lock).
+   */
   deliveries: number;
   /** The event's own timestamp. */
   eventTime: Date | null;
@@ -322,6 +325,16 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
           return { status: "processed" } as const;
         });
       } catch (error) {
+        if (handlerError === undefined && (error as { code?: unknown } | null)?.code === "25P02") {
+          // A handler caught a failed statement and went on: PostgreSQL aborted the transaction, so the
+          // completion (or COMMIT) failed. The handlers' fault, not the store's.
+          const explanation =
+            "A statement in a handler failed and aborted the transaction, but the handler went on (it " +
+            "caught the error). Rethrow it, or run the statement in a SAVEPOINT.";
+          handlerError = new WebhookError("handler_failed", explanation, {
+            cause: new Error(explanation, { cause: error }),
+          });
+        }
         if (handlerError === undefined) return fail(error);
         // Rolled back with the handlers' writes: keep the failure in the log, outside the transaction.
         const { code, message } = eventErrorOf(handlerError);

@@ -56,24 +56,41 @@ export interface RunningServer {
   stop: () => Promise<void>;
 }
 
+export interface ServerOptions {
+  /**
+   * Added to the server's environment (after this process's own); `undefined` removes a variable, e.g.
+   * `{ DATABASE_URL: undefined }` for an example's in-memory mode whatever the caller's environment says.
+   */
+  env?: Record<string, string | undefined>;
+}
+
 /**
- * Spawns `node <args>` in `cwd` with PORT, HOST=127.0.0.1 and OPTARE_WEBHOOK_SECRET set, and waits until
- * `GET /events` answers. The child leads its own process group so `stop` ends everything it started.
+ * Spawns `node <args>` in `cwd` with PORT, HOST=127.0.0.1 and OPTARE_WEBHOOK_SECRET set (and `env`), and
+ * waits until `GET /events` answers. The child leads its own process group so `stop` ends everything it
+ * started.
  */
-export async function startServer(cwd: string, args: string[], secret: string): Promise<RunningServer> {
+export async function startServer(
+  cwd: string,
+  args: string[],
+  secret: string,
+  { env: extra = {} }: ServerOptions = {},
+): Promise<RunningServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let output = "";
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...extra,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    OPTARE_WEBHOOK_SECRET: secret,
+    NODE_ENV: "production",
+  };
+  for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd,
     detached: true,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      OPTARE_WEBHOOK_SECRET: secret,
-      NODE_ENV: "production",
-    },
+    env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (chunk) => (output += chunk));

@@ -59,7 +59,7 @@ export interface EventRecord {
   lastReceivedAt: Date;
   completedAt: Date | null;
   failedAt: Date | null;
-  /** Why its handlers last failed. */
+  /** Why its handlers last failed; kept after a later success, as the event's history. */
   lastError: EventError | null;
   bodyHash: string;
   /** The raw body as received (null with `keepPayload: false`). */

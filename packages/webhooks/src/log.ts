@@ -31,12 +31,18 @@ function describe(fields: Record<string, unknown>): string {
   return line;
 }
 
-/** The stack of what a 5xx error wraps (the handler's throw, the store's failure), else its own. */
+/**
+ * The stacks of what a 5xx error wraps (the handler's throw, the store's failure), and of their own
+ * causes: `fetch failed` says why only one level down (`ECONNREFUSED`). At most 4 levels.
+ */
 function stackOf(error: WebhookError): string {
-  const cause = error.cause;
-  if (cause instanceof Error && cause.stack) return `\n  caused by: ${cause.stack}`;
-  if (cause !== undefined) return `\n  caused by: ${String(cause)}`;
-  return "";
+  let text = "";
+  let cause: unknown = error.cause;
+  for (let depth = 0; cause !== undefined && cause !== null && depth < 4; depth++) {
+    text += `\n  caused by: ${cause instanceof Error ? (cause.stack ?? String(cause)) : String(cause)}`;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return text;
 }
 
 /**

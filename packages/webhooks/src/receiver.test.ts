@@ -506,6 +506,25 @@ describe("createWebhooks: failures are loud", () => {
     }
   });
 
+  it("logs the causes of the cause, which say why (fetch failed ← ECONNREFUSED)", async () => {
+    const stderr = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const webhooks = createWebhooks({ secret });
+      webhooks.on("user.created", () => {
+        const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), {
+          code: "ECONNREFUSED",
+        });
+        throw new TypeError("fetch failed", { cause: refused });
+      });
+      await webhooks.handle(signed(createEvent("user.created")));
+      const line = String(stderr.mock.calls[0]![0]);
+      expect(line).toContain("caused by: TypeError: fetch failed");
+      expect(line).toContain("caused by: Error: connect ECONNREFUSED 127.0.0.1:9");
+    } finally {
+      stderr.mockRestore();
+    }
+  });
+
   it("logs a rejected request as a warning line without a stack, and nothing at all with logger: false", async () => {
     const stderr = vi.spyOn(console, "warn").mockImplementation(() => {});
     try {

@@ -33,7 +33,9 @@ describe("the optare-webhooks launcher", () => {
   it("exits 1 with one line saying to build when dist/cli.js is missing", () => {
     const result = run(packageWith());
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^optare-webhooks: .*dist\/cli\.js is missing: not built yet\. .*pnpm build/);
+    expect(result.stderr).toMatch(
+      /^optare-webhooks: .*dist\/cli\.js is missing: not built yet\. .*pnpm build/,
+    );
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
   });
 

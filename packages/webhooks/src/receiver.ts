@@ -342,6 +342,14 @@ export function createWebhooks<S extends IdempotencyStore | false = IdempotencyS
   const readSecret = typeof options.secret === "function" ? options.secret : undefined;
   /** The read in progress: concurrent first requests share it. */
   let loading: Promise<string[]> | undefined;
+  function readSecrets(): Promise<string[]> {
+    if (loading === undefined) {
+      loading = loadSecrets().finally(() => {
+        loading = undefined;
+      });
+    }
+    return loading;
+  }
   if (readSecret === undefined) adopt(secretsOption("createWebhooks", options.secret));
   async function loadSecrets(): Promise<string[]> {
     let value: unknown;
@@ -413,7 +421,7 @@ export function createWebhooks<S extends IdempotencyStore | false = IdempotencyS
       const failure = signatureFailure(
         body,
         request.header(SIGNATURE_HEADER),
-        secrets ?? (await (loading ??= loadSecrets().finally(() => (loading = undefined)))),
+        secrets ?? (await readSecrets()),
       );
       if (failure !== null) return fail(failure);
       event = parseEvent(body, parse);

@@ -2,7 +2,7 @@
 // and each event's claim, handlers and completion run in ONE transaction. The handler's own write (a row
 // in the app's table) goes through that transaction, so it happens exactly once: a throw or a crash
 // rolls it back together with the claim, and Optare's retry runs it again.
-import { createWebhooks, type HandlerContext, type Webhooks } from "@optare/webhooks";
+import { createWebhooks, type HandlerContext, type WebhookEvent, type Webhooks } from "@optare/webhooks";
 import { migrate, postgresStore, type TransactionalPostgresStore } from "@optare/webhooks-postgres";
 import type { Express } from "express";
 import pg from "pg";
@@ -60,24 +60,44 @@ async function ddl(pool: pg.Pool, statement: string): Promise<void> {
   }
 }
 
+export interface EventsTableOptions {
+  /** `postgres://user:password@host:5432/database`. */
+  databaseUrl: string;
+  /** The app's table of processed events, created when missing. Default `processed_events`. */
+  table?: string;
+  /** The SDK's event log (what `migrate()` creates). Default `optare_webhook_events`. */
+  logTable?: string;
+  /** Whether to `migrate()` the SDK's event log too: where events are claimed (not a queue-mode web process). */
+  migrateLog?: boolean;
+}
+
+/** The app's table of processed events, on a pool of its own. */
+export interface EventsTable {
+  pool: pg.Pool;
+  /** Records `event` through the event's transaction: committed with its completion, or rolled back. */
+  insert(transaction: pg.PoolClient, event: WebhookEvent): Promise<void>;
+  /** Processed ids, newest first, at most 1000: what `GET /events` answers. */
+  list(): Promise<string[]>;
+  /** Ends the pool. Idempotent. */
+  close(): Promise<void>;
+}
+
 /**
- * The example app on PostgreSQL: `migrate()`s the SDK's event log, creates the app's table when missing,
- * and records every event in that table through `context.transaction`. `GET /events` reads the table
- * (ids newest first, at most 1000), so every process sharing the database lists the same events.
+ * Opens a pool on `databaseUrl`, `migrate()`s the SDK's event log (unless `migrateLog: false`) and creates
+ * the app's table when missing. Shared by the PostgreSQL mode and the queue mode's worker and web process.
  */
-export async function createPostgresApp({
-  secret,
+export async function openEventsTable({
   databaseUrl,
   table = DEFAULT_EVENTS_TABLE,
   logTable,
-  failOnceType,
-}: PostgresAppOptions): Promise<PostgresApp> {
+  migrateLog = true,
+}: EventsTableOptions): Promise<EventsTable> {
   const quoted = quoteTable(table);
   const pool = new pg.Pool({ connectionString: databaseUrl });
   // An idle connection dropped by the server (a restart, a failover) must not crash the process.
   pool.on("error", (error) => console.error(`PostgreSQL pool: ${error.message}`));
   try {
-    await migrate(pool, logTable === undefined ? {} : { table: logTable });
+    if (migrateLog) await migrate(pool, logTable === undefined ? {} : { table: logTable });
     await ddl(
       pool,
       `CREATE TABLE IF NOT EXISTS ${quoted} (
@@ -96,43 +116,72 @@ export async function createPostgresApp({
     throw error;
   }
 
+  let ended: Promise<void> | undefined;
+  return {
+    pool,
+    async insert(transaction, event) {
+      // `now()` is the transaction's start, i.e. when the event was claimed.
+      await transaction.query(`INSERT INTO ${quoted} (event_id, type) VALUES ($1, $2)`, [
+        event.id,
+        event.event,
+      ]);
+    },
+    async list() {
+      const { rows } = await pool.query<{ event_id: string }>(
+        `SELECT event_id FROM ${quoted} ORDER BY processed_at DESC, event_id DESC LIMIT ${KEEP}`,
+      );
+      return rows.map((row) => row.event_id);
+    },
+    close: () => (ended ??= pool.end()),
+  };
+}
+
+/**
+ * For trying the rollback out: a function that throws on the first call for each event of `type` (in this
+ * process), and does nothing otherwise. Call it AFTER the handler's write; `write` names it in the error.
+ */
+export function failOnce(type: string | undefined, write = "its INSERT"): (event: WebhookEvent) => void {
+  const failed = new Set<string>();
+  return (event) => {
+    if (type === undefined || event.event !== type || failed.has(event.id)) return;
+    failed.add(event.id);
+    throw new Error(`${event.id} (${event.event}) fails its first attempt, after ${write} (failOnceType)`);
+  };
+}
+
+/**
+ * The example app on PostgreSQL: `migrate()`s the SDK's event log, creates the app's table when missing,
+ * and records every event in that table through `context.transaction`. `GET /events` reads the table
+ * (ids newest first, at most 1000), so every process sharing the database lists the same events.
+ */
+export async function createPostgresApp({
+  secret,
+  databaseUrl,
+  table = DEFAULT_EVENTS_TABLE,
+  logTable,
+  failOnceType,
+}: PostgresAppOptions): Promise<PostgresApp> {
+  const events = await openEventsTable({ databaseUrl, table, logTable });
   const store = postgresStore({
-    client: pool,
+    client: events.pool,
     transactional: true,
     ...(logTable === undefined ? {} : { table: logTable }),
   });
   const webhooks = createWebhooks({ secret, store });
 
   registerHandlers(webhooks);
-  const failedOnce = new Set<string>();
+  const maybeFail = failOnce(failOnceType);
   webhooks.onAny(async (event, { transaction }) => {
-    // Same transaction as the claim: committed with the completion, or rolled back with it. `now()` is
-    // the transaction's start, i.e. when the delivery was claimed.
-    await transaction.query(`INSERT INTO ${quoted} (event_id, type) VALUES ($1, $2)`, [
-      event.id,
-      event.event,
-    ]);
-    if (event.event === failOnceType && !failedOnce.has(event.id)) {
-      failedOnce.add(event.id);
-      throw new Error(
-        `${event.id} (${event.event}) fails its first attempt, after its INSERT (failOnceType)`,
-      );
-    }
+    // Same transaction as the claim: committed with the completion, or rolled back with it.
+    await events.insert(transaction, event);
+    maybeFail(event);
   });
 
-  const listEvents = async () => {
-    const { rows } = await pool.query<{ event_id: string }>(
-      `SELECT event_id FROM ${quoted} ORDER BY processed_at DESC, event_id DESC LIMIT ${KEEP}`,
-    );
-    return rows.map((row) => row.event_id);
-  };
-
-  let ended: Promise<void> | undefined;
   return {
-    app: createExpressApp(webhooks, listEvents),
+    app: createExpressApp(webhooks, events.list),
     webhooks,
     store,
-    pool,
-    close: () => (ended ??= pool.end()),
+    pool: events.pool,
+    close: events.close,
   };
 }

@@ -1,33 +1,43 @@
 import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
+import { EVENT_TYPES } from "@optare/webhooks";
+import { toEventId } from "@optare/webhooks-bullmq";
 import { postgresStore } from "@optare/webhooks-postgres";
 import { createEvent, signEvent } from "@optare/webhooks-testing";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   assertPackagesBuilt,
   build,
   describeDeliveries,
+  poll,
+  type RunningProcess,
   type RunningServer,
+  startProcess,
   startServer,
 } from "../../e2e-suite";
 
 const cwd = fileURLToPath(new URL("..", import.meta.url));
 const secret = "0123456789abcdef".repeat(4);
 const DATABASE_URL = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
+const QUEUE_URL = process.env.OPTARE_QUEUE_URL || "redis://127.0.0.1:6379";
 
 // The built app (tsup → dist/server.js, consuming the packages' dist) runs as a real server process.
 beforeAll(() => {
-  assertPackagesBuilt("webhooks", "express", "postgres");
+  assertPackagesBuilt("webhooks", "express", "postgres", "bullmq");
   build(cwd);
 }, 120_000);
 
 describe("examples/express over real HTTP", () => {
   let server: RunningServer;
   beforeAll(async () => {
-    // The in-memory mode, even where the caller's environment has a DATABASE_URL.
-    server = await startServer(cwd, ["dist/server.js"], secret, { env: { DATABASE_URL: undefined } });
+    // The in-memory mode, even where the caller's environment has a DATABASE_URL or an OPTARE_QUEUE_URL.
+    server = await startServer(cwd, ["dist/server.js"], secret, {
+      env: { DATABASE_URL: undefined, OPTARE_QUEUE_URL: undefined },
+    });
   }, 60_000);
   afterAll(async () => {
     await server?.stop();
@@ -54,12 +64,37 @@ function listening(): Promise<boolean> {
   });
 }
 
+/** Whether Redis answers a raw `PING` at QUEUE_URL (1 s at most), without any client library. */
+function redisAnswers(): Promise<boolean> {
+  const { hostname, port } = new URL(QUEUE_URL);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port || 6379) });
+    const finish = (up: boolean) => {
+      socket.destroy();
+      resolve(up);
+    };
+    socket.setTimeout(1_000, () => finish(false));
+    socket.on("error", () => finish(false));
+    socket.on("connect", () => socket.write("PING\r\n"));
+    // A Redis with a password answers -NOAUTH: it is there, and the suite's own errors will say more.
+    socket.on("data", (data) => finish(/^(\+PONG|-NOAUTH)/.test(data.toString())));
+  });
+}
+
 // No PostgreSQL: under CI=true the suite runs and fails in its beforeAll; elsewhere it is skipped, loudly.
 const postgresUp = await listening();
 const requirePostgres = process.env.CI === "true";
 if (!postgresUp && !requirePostgres) {
   console.warn(
     `\n${"!".repeat(80)}\n!! SKIPPING the examples/express PostgreSQL e2e suite: no PostgreSQL answers at ${DATABASE_URL}.\n!! Start PostgreSQL on 127.0.0.1:5432 (trust auth, database test), or set DATABASE_URL.\n${"!".repeat(80)}\n`,
+  );
+}
+
+const redisUp = await redisAnswers();
+const requireRedis = process.env.CI === "true";
+if (!redisUp && !requireRedis) {
+  console.warn(
+    `\n${"!".repeat(80)}\n!! SKIPPING the examples/express queue-mode e2e suites: no Redis answers at ${new URL(QUEUE_URL).host}.\n!! Start redis-server on 127.0.0.1:6379, or set OPTARE_QUEUE_URL.\n${"!".repeat(80)}\n`,
   );
 }
 
@@ -95,6 +130,7 @@ describe.skipIf(!postgresUp && !requirePostgres)(
       store = postgresStore({ client: pool, table: logTable });
       server = await startServer(cwd, ["dist/server.js"], secret, {
         env: {
+          OPTARE_QUEUE_URL: undefined,
           DATABASE_URL,
           EVENTS_TABLE: table,
           WEBHOOK_LOG_TABLE: logTable,
@@ -247,6 +283,236 @@ describe.skipIf(!postgresUp && !requirePostgres)(
 
     it("lists at GET /events, at the end, exactly the ids of the app table", async () => {
       expect(await listed()).toEqual(await rows());
+    });
+  },
+);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Queue mode: a web process and a worker process, each `node dist/…` with the same environment, on a
+ * queue, a key prefix and a list of processed ids of this run's own (removed at the end).
+ */
+function queueRun(extra: Record<string, string | undefined> = {}) {
+  const suffix = randomUUID().replaceAll("-", "").slice(0, 12);
+  const name = `example-${suffix}`;
+  const prefix = `optare-e2e-${suffix}`;
+  const env = {
+    OPTARE_QUEUE_URL: QUEUE_URL,
+    OPTARE_QUEUE_NAME: name,
+    OPTARE_QUEUE_PREFIX: prefix,
+    EVENTS_KEY: `${prefix}:processed`,
+    DATABASE_URL: undefined,
+    WORKER_CONCURRENCY: undefined,
+    FAIL_ONCE_EVENT_TYPE: undefined,
+    ...extra,
+  };
+  const run = {
+    suffix,
+    name,
+    prefix,
+    env,
+    web: undefined as RunningServer | undefined,
+    worker: undefined as RunningProcess | undefined,
+    queue: undefined as Queue | undefined,
+    redis: undefined as Redis | undefined,
+    hook: () => `${run.web!.url}/webhooks/optare`,
+    post: (delivery: { body: string; headers: Record<string, string> }) =>
+      fetch(run.hook(), { method: "POST", ...delivery }),
+    listed: async () => (await (await fetch(`${run.web!.url}/events`)).json()) as string[],
+    async start() {
+      if (!redisUp)
+        throw new Error(
+          `No Redis answers at ${new URL(QUEUE_URL).host}. CI=true requires it: start redis-server.`,
+        );
+      run.redis = new Redis(QUEUE_URL, { maxRetriesPerRequest: 3 });
+      // The test's own view of the queue: job states, and the obliteration at the end.
+      run.queue = new Queue(name, { connection: { url: QUEUE_URL }, prefix });
+      run.queue.on("error", () => {});
+      run.web = await startServer(cwd, ["dist/server.js"], secret, { env });
+    },
+    async startWorker() {
+      run.worker = await startProcess(cwd, ["dist/worker.js"], secret, { env, ready: /Worker ready/ });
+    },
+    /** Waits until no job is waiting, active or delayed (the worker has run everything queued). */
+    async drained() {
+      const left = await poll(
+        () => run.queue!.getJobCountByTypes("waiting", "active", "delayed", "prioritized"),
+        (count) => count === 0,
+      );
+      expect(left).toBe(0);
+    },
+    printOnFailure(failed: boolean) {
+      if (!failed) return;
+      console.error(`web output:\n${run.web?.output()}\nworker output:\n${run.worker?.output()}`);
+    },
+    async stop() {
+      await Promise.all([run.worker?.stop(), run.web?.stop()]);
+      if (run.queue) {
+        await run.queue.obliterate({ force: true });
+        await run.queue.close();
+      }
+      if (run.redis) {
+        // Anything left under the run's prefix (the list of processed ids).
+        const keys = await run.redis.keys(`${prefix}:*`);
+        if (keys.length > 0) await run.redis.del(...keys);
+        await run.redis.quit();
+      }
+    },
+  };
+  return run;
+}
+
+describe.skipIf(!redisUp && !requireRedis)(
+  "examples/express with OPTARE_QUEUE_URL (web process and `npm run worker`, BullMQ)",
+  () => {
+    const run = queueRun();
+    beforeAll(() => run.start(), 60_000);
+    afterEach(({ task }) => run.printOnFailure(task.result?.state === "fail"));
+    afterAll(() => run.stop(), 30_000);
+
+    it("only enqueues in the web process: nothing is processed until the worker process runs", async () => {
+      expect(run.web!.output()).toContain(`Queue mode: events go to queue ${run.name}`);
+      const event = createEvent("user.created");
+      const answer = await run.post(signEvent(event, secret));
+      expect([answer.status, await answer.json()]).toEqual([200, { received: true, queued: true }]);
+      expect(await run.queue!.getJobState(event.id)).toBe("waiting");
+      await sleep(500);
+      expect(await run.listed()).toEqual([]);
+      expect(await run.queue!.getJobState(event.id)).toBe("waiting");
+
+      await run.startWorker();
+      expect(await poll(run.listed, (ids) => ids.length > 0)).toEqual([event.id]);
+      expect(await run.queue!.getJobState(event.id)).toBe("completed");
+      // The handler registered by the shared module ran in the worker, never in the web process.
+      expect(run.worker!.output()).toContain("welcome john@example.com");
+      expect(run.web!.output()).not.toContain("welcome");
+    });
+
+    describeDeliveries(() => run.web!, secret, { queued: true });
+
+    it("answers 200 duplicate to a redelivery, which the worker does not process again", async () => {
+      const event = createEvent("session.revoked");
+      const delivery = signEvent(event, secret);
+      const first = await run.post(delivery);
+      expect([first.status, await first.json()]).toEqual([200, { received: true, queued: true }]);
+      await poll(run.listed, (ids) => ids.includes(event.id));
+      const again = await run.post(delivery);
+      expect([again.status, await again.json()]).toEqual([200, { received: true, duplicate: true }]);
+      // Give a second run every chance to happen, then count.
+      await run.drained();
+      await sleep(300);
+      const ids = await run.listed();
+      expect(ids.filter((id) => id === event.id)).toHaveLength(1);
+      expect(run.worker!.output().split(`processed ${event.id} `)).toHaveLength(2);
+      const job = await run.queue!.getJob(event.id);
+      expect([job?.attemptsMade, job?.returnvalue]).toEqual([1, "processed"]);
+    });
+
+    it("lists every processed id once, newest first, from the Redis list every process reads", async () => {
+      await run.drained();
+      const ids = await run.listed();
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(await run.redis!.lrange(run.env.EVENTS_KEY, 0, -1)).toEqual(ids);
+      // Everything completed is listed (the conformance kit's deliveries included).
+      const completed = await run.queue!.getCompleted(0, -1);
+      expect(completed.length).toBeGreaterThan(0);
+      expect([...ids].sort()).toEqual(completed.map((job) => toEventId(job.id!)).sort());
+    });
+
+    it("shows the queue in bull-board at /admin/queues", async () => {
+      const page = await fetch(`${run.web!.url}/admin/queues`);
+      expect([page.status, page.headers.get("content-type")]).toEqual([200, "text/html; charset=utf-8"]);
+      expect(await page.text()).toContain("<html");
+      const api = await fetch(`${run.web!.url}/admin/queues/api/queues`);
+      expect(api.status).toBe(200);
+      const { queues } = (await api.json()) as {
+        queues: { name: string; counts: Record<string, number> }[];
+      };
+      expect(queues.map((queue) => queue.name)).toEqual([run.name]);
+      expect(queues[0]!.counts.completed).toBeGreaterThan(0);
+    });
+  },
+);
+
+describe.skipIf((!redisUp || !postgresUp) && !requireRedis)(
+  "examples/express with OPTARE_QUEUE_URL and DATABASE_URL (the worker on the transactional PostgreSQL store)",
+  () => {
+    const failOnceType = "example.fail_once";
+    const run = queueRun({ DATABASE_URL, FAIL_ONCE_EVENT_TYPE: failOnceType });
+    const table = `example_events_${run.suffix}`;
+    const logTable = `example_log_${run.suffix}`;
+    Object.assign(run.env, { EVENTS_TABLE: table, WEBHOOK_LOG_TABLE: logTable });
+    let pool: pg.Pool;
+    let store: ReturnType<typeof postgresStore>;
+    const rows = async (id?: string) =>
+      (
+        await pool.query<{ event_id: string }>(
+          `SELECT event_id FROM "${table}" WHERE $1::text IS NULL OR event_id = $1::text ORDER BY processed_at DESC, event_id DESC`,
+          [id ?? null],
+        )
+      ).rows.map((row) => row.event_id);
+
+    beforeAll(async () => {
+      if (!postgresUp)
+        throw new Error(`No PostgreSQL answers at ${DATABASE_URL}. CI=true requires it: start PostgreSQL.`);
+      pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+      store = postgresStore({ client: pool, table: logTable });
+      await run.start();
+      await run.startWorker();
+    }, 60_000);
+    afterEach(({ task }) => run.printOnFailure(task.result?.state === "fail"));
+    afterAll(async () => {
+      await run.stop();
+      if (pool) {
+        await pool.query(`DROP TABLE IF EXISTS "${table}", "${logTable}"`);
+        await pool.end();
+      }
+    }, 30_000);
+
+    it("runs the web process on the queue and the worker on PostgreSQL", () => {
+      expect(run.web!.output()).toContain(`Processed events in table ${table} (PostgreSQL)`);
+      expect(run.worker!.output()).toContain(
+        `Worker store: PostgreSQL, transactional; processed events in table ${table}`,
+      );
+    });
+
+    describeDeliveries(() => run.web!, secret, { queued: true });
+
+    it("rolls back the row of a job whose handler throws after its INSERT; BullMQ's retry adds exactly one", async () => {
+      const event = { ...createEvent("user.created"), event: failOnceType };
+      const answer = await run.post(signEvent(event, secret));
+      expect([answer.status, await answer.json()]).toEqual([200, { received: true, queued: true }]);
+      // The first attempt fails (its INSERT rolled back); the retry, 1 s later, commits the row.
+      await poll(run.listed, (ids) => ids.includes(event.id));
+      expect(await rows(event.id)).toEqual([event.id]);
+      const job = await run.queue!.getJob(event.id);
+      expect([job?.attemptsMade, job?.returnvalue]).toEqual([2, "processed"]);
+      expect(run.worker!.output()).toContain(`${event.id} (${failOnceType}) fails its first attempt`);
+      expect(await store.get(event.id)).toMatchObject({ status: "completed" });
+    });
+
+    it("adds no row for a duplicate delivery", async () => {
+      const event = createEvent("organization.updated");
+      const delivery = signEvent(event, secret);
+      expect((await run.post(delivery)).status).toBe(200);
+      await poll(run.listed, (ids) => ids.includes(event.id));
+      const again = await run.post(delivery);
+      expect([again.status, await again.json()]).toEqual([200, { received: true, duplicate: true }]);
+      await run.drained();
+      await sleep(300);
+      expect(await rows(event.id)).toEqual([event.id]);
+    });
+
+    it("lists at GET /events exactly the ids of the app table, one row per completed event", async () => {
+      await run.drained();
+      const inTable = await rows();
+      expect(inTable.length).toBeGreaterThan(EVENT_TYPES.length);
+      expect(await run.listed()).toEqual(inTable);
+      const { rows: completed } = await pool.query<{ id: string }>(
+        `SELECT id FROM "${logTable}" WHERE status = 'completed'`,
+      );
+      expect([...inTable].sort()).toEqual(completed.map((row) => row.id).sort());
     });
   },
 );

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { EVENT_TYPES } from "@optare/webhooks";
 import { toEventId } from "@optare/webhooks-bullmq";
 import { postgresStore } from "@optare/webhooks-postgres";
 import { createEvent, signEvent } from "@optare/webhooks-testing";
+import { answers } from "@optare/webhooks-testing/services";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -49,40 +49,8 @@ describe("examples/express over real HTTP", () => {
   describeDeliveries(() => server, secret);
 });
 
-/** Whether PostgreSQL answers at DATABASE_URL (a TCP connect, 1 s at most). */
-function listening(): Promise<boolean> {
-  const { hostname, port } = new URL(DATABASE_URL);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 5432) });
-    const finish = (up: boolean) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.setTimeout(1_000, () => finish(false));
-    socket.on("error", () => finish(false));
-    socket.on("connect", () => finish(true));
-  });
-}
-
-/** Whether Redis answers a raw `PING` at QUEUE_URL (1 s at most), without any client library. */
-function redisAnswers(): Promise<boolean> {
-  const { hostname, port } = new URL(QUEUE_URL);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 6379) });
-    const finish = (up: boolean) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.setTimeout(1_000, () => finish(false));
-    socket.on("error", () => finish(false));
-    socket.on("connect", () => socket.write("PING\r\n"));
-    // A Redis with a password answers -NOAUTH: it is there, and the suite's own errors will say more.
-    socket.on("data", (data) => finish(/^(\+PONG|-NOAUTH)/.test(data.toString())));
-  });
-}
-
 // No PostgreSQL: under CI=true the suite runs and fails in its beforeAll; elsewhere it is skipped, loudly.
-const postgresUp = await listening();
+const postgresUp = await answers(DATABASE_URL);
 const requirePostgres = process.env.CI === "true";
 if (!postgresUp && !requirePostgres) {
   console.warn(
@@ -90,7 +58,7 @@ if (!postgresUp && !requirePostgres) {
   );
 }
 
-const redisUp = await redisAnswers();
+const redisUp = await answers(QUEUE_URL);
 const requireRedis = process.env.CI === "true";
 if (!redisUp && !requireRedis) {
   console.warn(

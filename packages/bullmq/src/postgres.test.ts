@@ -2,9 +2,9 @@
 // `context.transaction` commit with the event's completion, so a failed attempt leaves nothing behind and
 // a job that runs twice (a stalled worker's job, a replay) writes once.
 import { randomUUID } from "node:crypto";
-import { connect } from "node:net";
 import { createWebhooks, type TransactionalStore } from "@optare/webhooks";
 import { migrate, postgresStore } from "@optare/webhooks-postgres";
+import { DATABASE_URL, requireService } from "@optare/webhooks-testing/services";
 import { Queue } from "bullmq";
 import pg from "pg";
 import { afterAll, describe, expect, it, vi } from "vitest";
@@ -12,29 +12,8 @@ import { bullmqQueue, type EventJobData } from "./queue";
 import { checkRedis, connection, createEvent, createQueueName, obliterate, post, secret } from "./test-redis";
 import { createWorker } from "./worker";
 
-const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-
-/** Whether PostgreSQL listens; under CI=true a missing one fails, otherwise the tests skip loudly. */
-async function checkPostgres(): Promise<boolean> {
-  const { hostname, port } = new URL(DATABASE_URL);
-  const up = await new Promise<boolean>((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 5432) });
-    const finish = (value: boolean) => {
-      socket.destroy();
-      resolve(value);
-    };
-    socket.setTimeout(1_000, () => finish(false));
-    socket.on("error", () => finish(false));
-    socket.on("connect", () => finish(true));
-  });
-  if (up) return true;
-  const message = `No PostgreSQL answers at ${DATABASE_URL}.`;
-  if (process.env.CI === "true") throw new Error(`${message} CI=true requires it: start PostgreSQL.`);
-  console.warn(
-    `\n${"!".repeat(80)}\n!! SKIPPING the @optare/webhooks-bullmq tests with PostgreSQL. ${message}\n${"!".repeat(80)}\n`,
-  );
-  return false;
-}
+/** Whether PostgreSQL answers; see `requireService`. */
+const checkPostgres = () => requireService("the @optare/webhooks-bullmq tests with PostgreSQL", DATABASE_URL);
 
 const up = (await checkRedis()) && (await checkPostgres());
 

@@ -4,10 +4,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEvent, signEvent } from "@optare/webhooks-testing";
+import { answers, requireService } from "@optare/webhooks-testing/services";
 import { Queue } from "bullmq";
 
 export const REDIS_HOST = "127.0.0.1";
@@ -15,34 +16,15 @@ export const REDIS_PORT = 6379;
 export const connection = { host: REDIS_HOST, port: REDIS_PORT };
 export const secret = "0123456789abcdef".repeat(4);
 
-/** Sends a raw `PING` and waits up to 1 s for `+PONG`, without any client library. */
-export function pingRedis(port = REDIS_PORT): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: REDIS_HOST, port });
-    const finish = (up: boolean) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.setTimeout(1_000, () => finish(false));
-    socket.on("error", () => finish(false));
-    socket.on("connect", () => socket.write("PING\r\n"));
-    socket.on("data", (data) => finish(data.toString().startsWith("+PONG")));
-  });
-}
+/** Whether a Redis answers on `port` of 127.0.0.1 (a raw `PING`, 1 s at most). */
+export const pingRedis = (port = REDIS_PORT) => answers(`redis://${REDIS_HOST}:${port}`);
 
-/**
- * Whether the real Redis at 127.0.0.1:6379 answers. When it does not: under `CI=true` this throws (the
- * tests must fail), otherwise it warns loudly and the caller skips its Redis tests.
- */
-export async function checkRedis(): Promise<boolean> {
-  if (await pingRedis()) return true;
-  const message = `No Redis answers at redis://${REDIS_HOST}:${REDIS_PORT}.`;
-  if (process.env.CI === "true") throw new Error(`${message} CI=true requires it: start redis-server.`);
-  console.warn(
-    `\n${"!".repeat(80)}\n!! SKIPPING the @optare/webhooks-bullmq tests against a real Redis. ${message}\n!! Start redis-server on 127.0.0.1:6379 to run them.\n${"!".repeat(80)}\n`,
+/** Whether the real Redis answers; see `requireService`. */
+export const checkRedis = () =>
+  requireService(
+    "the @optare/webhooks-bullmq tests against a real Redis",
+    `redis://${REDIS_HOST}:${REDIS_PORT}`,
   );
-  return false;
-}
 
 /** A queue name no other test run uses. */
 export function createQueueName(label: string): string {

@@ -5,9 +5,12 @@
 //    pre-signed body: the floor the sender's own work is measured against) and a keep-alive `fetch`
 //    loop. Target: sender ≥ 0.8× the baseline. Also printed: sender / raw undici, its own overhead.
 // 2. heap for 100,000 pending retries: a receiver that answers 503, a virtual clock so the retries stay
-//    scheduled. Target ≤ 100 MB.
+//    scheduled. Target ≤ 100 MiB (heap measured in MiB, 2^20 bytes).
 // Runs against the built packages: `pnpm build && node --expose-gc bench/sender.bench.mjs`. Bounded:
 // fixed request counts, and the retry phase stops at a deadline.
+// A/B: `SENDER_COMPARE=/path/to/other/build/dist/index.js` adds that build's `emit()` to the throughput
+// table, interleaved with the rest in the same run (the receipt for an optimisation: build without it,
+// copy the dist aside, build with it, compare).
 import { createHmac } from "node:crypto";
 import { once } from "node:events";
 import http from "node:http";
@@ -66,6 +69,11 @@ function check(response) {
 // ---- 1. Throughput -------------------------------------------------------------------------------
 const ok = await listen(200);
 const sender = createSender({ allowInsecure: true, concurrency: CONCURRENCY, clock: createVirtualClock() });
+const compareWith = process.env.SENDER_COMPARE;
+const other = compareWith
+  ? (await import(compareWith)).createSender({ allowInsecure: true, concurrency: CONCURRENCY })
+  : null;
+if (other) await other.createWebhook(organization.id, ok.url, ["user.created"]);
 const hook = await sender.createWebhook(organization.id, ok.url, ["user.created"]);
 
 // The raw clients send a body of the same size as the sender's envelope, signed once up front.
@@ -148,10 +156,22 @@ const ratios = await compareAsync(
         if (!deliveries[0]?.success) throw new Error(`delivery failed: ${deliveries[0]?.error}`);
       },
     },
+    ...(other
+      ? [
+          {
+            name: "sender.emit(), SENDER_COMPARE build",
+            fn: async () => {
+              const { deliveries } = await other.emit("user.created", data, organization);
+              if (!deliveries[0]?.success) throw new Error(`delivery failed: ${deliveries[0]?.error}`);
+            },
+          },
+        ]
+      : []),
   ],
   { rounds: 11, batch: 1500, concurrency: CONCURRENCY },
 );
 await sender.close();
+await other?.close();
 agent.destroy();
 await undici.close();
 await ok.close();
@@ -164,6 +184,10 @@ console.log(
     `sender / raw undici = ${(senderRatio / undiciRatio).toFixed(2)}× (the sender's own work: ` +
     `envelope, id, HMAC, timeout, record); sender / raw fetch = ${(senderRatio / fetchRatio).toFixed(2)}×`,
 );
+if (other) {
+  const otherRatio = ratios["sender.emit(), SENDER_COMPARE build"];
+  console.log(`sender / SENDER_COMPARE build = ${(senderRatio / otherRatio).toFixed(2)}× (${compareWith})`);
+}
 
 // ---- 2. Memory of pending retries ----------------------------------------------------------------
 // 100 endpoints × 1,000 events: the first attempt of each of the 100,000 deliveries fails (503) over
@@ -205,9 +229,9 @@ console.log(
     `first attempts failed over HTTP in ${seconds.toFixed(1)} s; virtual clock timers: ${clock.pending.toLocaleString("en")})`,
 );
 console.log(
-  `Heap delta after GC: ${heapDelta.toFixed(1)} MB (+ ${externalDelta.toFixed(1)} MB external) = ` +
-    `${total.toFixed(1)} MB, ${((total * 2 ** 20) / Math.max(1, pending)).toFixed(0)} bytes per pending retry ` +
-    `(target ≤ ${HEAP_TARGET_MB} MB for 100,000)`,
+  `Heap delta after GC: ${heapDelta.toFixed(1)} MiB (+ ${externalDelta.toFixed(1)} MiB external) = ` +
+    `${total.toFixed(1)} MiB, ${((total * 2 ** 20) / Math.max(1, pending)).toFixed(0)} bytes per pending retry ` +
+    `(target ≤ ${HEAP_TARGET_MB} MiB for 100,000)`,
 );
 await retrying.close();
 await failing.close();
@@ -225,7 +249,7 @@ const verdicts = [
   ],
   [
     complete && total <= HEAP_TARGET_MB,
-    `${PENDING_RETRIES.toLocaleString("en")} pending retries ≤ ${HEAP_TARGET_MB} MB`,
+    `${PENDING_RETRIES.toLocaleString("en")} pending retries ≤ ${HEAP_TARGET_MB} MiB`,
   ],
 ];
 for (const [passed, label] of verdicts) console.log(`${passed ? "✓" : "✗"} ${label}`);

@@ -29,3 +29,11 @@ export class SenderError extends Error {
     return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
   }
 }
+
+/** `value` when it is a non-empty string; throws `invalid_argument` naming it otherwise. */
+export function checkString(name: string, value: unknown): string {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new SenderError("invalid_argument", `${name} must be a non-empty string.`);
+  }
+  return value;
+}

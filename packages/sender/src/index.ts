@@ -1,19 +1,15 @@
+export type { Lookup, LookupAddress } from "./address-guard";
 export { type Clock, createVirtualClock, systemClock, type TimerHandle, type VirtualClock } from "./clock";
+export type { ExhaustedDelivery } from "./delivery";
 export { SenderError, type SenderErrorCode } from "./errors";
+export type { CreateWebhookOptions } from "./registry";
+export { MAX_ATTEMPTS, RETRY_DELAYS } from "./schedule";
 export {
-  type CreateWebhookOptions,
   createSender,
   DEFAULT_CONCURRENCY,
   DEFAULT_RESPONSE_BODY_LIMIT,
   DEFAULT_TIMEOUT_MS,
-  type EmitData,
-  type EmitOptions,
   type EmitResult,
-  type EventEnvelope,
-  type ExhaustedDelivery,
-  MAX_ATTEMPTS,
-  type OrganizationRef,
-  RETRY_DELAYS,
   type Sender,
   type SenderConfig,
   type SenderOptions,
@@ -26,4 +22,5 @@ export {
   type SenderStore,
   type Webhook,
 } from "./store";
+export { AttemptTimeout, type HttpAnswer, type Transport, type TransportRequest } from "./transport";
 export { checkEndpointUrl } from "./url";

@@ -3,20 +3,23 @@
 import { createServer } from "node:http";
 import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { EVENT_TYPES, SIGNATURE_HEADER, verifySignature } from "@optare/webhooks";
+import { buildConnector } from "undici";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createVirtualClock } from "./clock";
-import { SenderError } from "./errors";
+import { blockedRange } from "./address-guard";
 import {
   createSender,
+  createVirtualClock,
   DEFAULT_CONCURRENCY,
   DEFAULT_TIMEOUT_MS,
   type ExhaustedDelivery,
+  type Lookup,
   MAX_ATTEMPTS,
+  memorySenderStore,
   RETRY_DELAYS,
   type Sender,
+  SenderError,
   type SenderOptions,
-} from "./sender";
-import { memorySenderStore } from "./store";
+} from "./index";
 import {
   type CapturedRequest,
   closedPort,
@@ -25,6 +28,7 @@ import {
   type TestServer,
   waitFor,
 } from "./test-server";
+import { createUndiciTransport } from "./undici-transport";
 
 const org = { id: "org_abc", name: "Acme Inc" };
 const user = {
@@ -699,15 +703,234 @@ describe("connection faults with the default client", () => {
     expect(s.pendingRetries).toBe(1);
   });
 
-  it("resends at most once per attempt: a receiver that drops every connection gets exactly 2 requests for 1 attempt", async () => {
+  it("one request per attempt: a receiver that drops every connection gets exactly 1 request for 1 attempt", async () => {
     const receiver = await rawServer((_index, socket) => socket.destroy());
-    const { sender: s } = setupSender();
+    const { sender: s } = setupSender({ maxAttempts: 1 });
     await s.createWebhook(org.id, receiver.url, ["user.created"]);
     const { deliveries } = await s.emit("user.created", { user }, org);
     expect(deliveries[0]).toMatchObject({ success: false, errorCode: "network_error" });
-    // The request, then the one resend a dropped keep-alive connection allows (undici does not say
-    // whether the socket was reused, so the sender resends on any close before a response; SPEC §9 asks
-    // for a resend only on a reused socket: issue 11 tightens this to exactly 1).
-    expect(receiver.requests).toBe(2);
+    // The request went out on a fresh connection: not the reused-socket race, so no resend (SPEC §9).
+    expect(receiver.requests).toBe(1);
+    expect(receiver.connections).toBe(1);
+  });
+
+  it("one request per attempt: a receiver that drops every connection gets exactly 5 requests for 5 attempts", async () => {
+    const receiver = await rawServer((_index, socket) => socket.destroy());
+    const { clock, sender: s } = setupSender();
+    const hook = await s.createWebhook(org.id, receiver.url, ["user.created"]);
+    await s.emit("user.created", { user }, org);
+    expect(await clock.runAll()).toBe(4);
+    const history = await s.listDeliveries(hook.id);
+    expect(history.map((d) => [d.attempt, d.errorCode])).toEqual(
+      [5, 4, 3, 2, 1].map((attempt) => [attempt, "network_error"]),
+    );
+    expect(receiver.requests).toBe(5);
+    expect(receiver.connections).toBe(5);
+  });
+});
+
+// ---- SSRF guard (SPEC §9) -------------------------------------------------------------------------
+// Production mode (no allowInsecure). The resolver is injected, and sockets are opened through an
+// observed connector that lets nothing but loopback through: a guard that failed could not send traffic
+// anywhere else.
+
+interface Connection {
+  hostname: string;
+  servername: string | undefined;
+  port: string;
+}
+
+function observedTransport() {
+  const base = buildConnector({ timeout: 2_000 });
+  const connections: Connection[] = [];
+  const connect: buildConnector.connector = (options, callback) => {
+    connections.push({
+      hostname: options.hostname,
+      servername: options.servername ?? undefined,
+      port: options.port,
+    });
+    if (blockedRange(options.hostname)?.startsWith("loopback")) return base(options, callback);
+    callback(new Error(`test connector: no network beyond loopback (${options.hostname})`), null);
+  };
+  const transport = createUndiciTransport({ connections: 4, timeoutMs: 2_000, connect });
+  cleanup.push(async () => transport.close());
+  return { transport, connections };
+}
+
+function resolver(answers: Record<string, string[] | string[][]>) {
+  const calls: string[] = [];
+  const lookup: Lookup = async (hostname) => {
+    const answer = answers[hostname];
+    if (answer === undefined)
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
+    // A list of lists: one answer per call, the last one repeated.
+    const nth = Array.isArray(answer[0]) ? (answer as string[][]) : [answer as string[]];
+    const addresses = nth[Math.min(calls.filter((c) => c === hostname).length, nth.length - 1)]!;
+    calls.push(hostname);
+    return addresses.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
+  };
+  return { lookup, calls };
+}
+
+function productionSender(options: SenderOptions) {
+  const clock = createVirtualClock(START);
+  const created = createSender({ clock, ...options });
+  cleanup.push(created.close);
+  return { clock, sender: created };
+}
+
+describe("SSRF guard in production mode", () => {
+  it("refuses loopback, private, link-local, CGNAT, unique-local and mapped addresses before connecting, at every attempt", async () => {
+    const listener = await rawServer((_index, socket) => socket.write(OK_KEEP_ALIVE));
+    const port = new URL(listener.url).port;
+    const { lookup, calls } = resolver({
+      "hooks.internal.test": ["10.1.2.3"],
+      "mixed.test": ["93.184.216.34", "169.254.169.254"],
+      "cgnat.test": ["100.64.0.7"],
+      "mapped.test": ["::ffff:192.168.0.1"],
+    });
+    const { transport, connections } = observedTransport();
+    const { clock, sender: s } = productionSender({ lookup, transport });
+    const urls = [
+      `https://127.0.0.1:${port}/hook`,
+      `https://127.8.9.10:${port}/hook`,
+      `https://0x7f.1:${port}/hook`, // URL parsing normalises it to 127.0.0.1
+      `https://2130706433:${port}/hook`,
+      `https://[::1]:${port}/hook`,
+      `https://[::ffff:127.0.0.1]:${port}/hook`,
+      "https://10.0.0.1/hook",
+      "https://172.16.5.4/hook",
+      "https://172.31.255.255/hook",
+      "https://192.168.0.10/hook",
+      "https://169.254.169.254/latest/meta-data/",
+      "https://100.100.100.200/latest/meta-data/",
+      "https://0.0.0.0/hook",
+      "https://224.0.0.1/hook",
+      "https://[fc00::1]/hook",
+      "https://[fd12:3456::1]/hook",
+      "https://[fe80::1]/hook",
+      "https://[::]/hook",
+      "https://[::ffff:10.0.0.1]/hook",
+      "https://hooks.internal.test/hook",
+      "https://mixed.test/hook",
+      "https://cgnat.test/hook",
+      "https://mapped.test/hook",
+    ];
+    const hooks = [];
+    for (const url of urls) hooks.push(await s.createWebhook(org.id, url, ["user.created"]));
+
+    const { deliveries } = await s.emit("user.created", { user }, org);
+    expect(deliveries).toHaveLength(urls.length);
+    await clock.runAll();
+
+    for (const hook of hooks) {
+      const history = await s.listDeliveries(hook.id);
+      expect(
+        history.map((d) => d.attempt),
+        hook.url,
+      ).toEqual([5, 4, 3, 2, 1]);
+      for (const record of history) {
+        expect(record, hook.url).toMatchObject({
+          success: false,
+          statusCode: null,
+          errorCode: "blocked_address",
+        });
+        expect(record.error).toMatch(
+          /^blocked_address: .* is (loopback|private|link-local|CGNAT|unspecified|multicast)/,
+        );
+      }
+    }
+    // Every attempt resolved the host again (5 attempts × 4 host names), and nothing was connected.
+    expect(calls).toHaveLength(5 * 4);
+    expect(connections).toEqual([]);
+    expect(listener.connections).toBe(0);
+  });
+
+  it("with the default resolver, refuses localhost", async () => {
+    const listener = await rawServer((_index, socket) => socket.write(OK_KEEP_ALIVE));
+    const { sender: s } = productionSender({ maxAttempts: 1 });
+    await s.createWebhook(org.id, `https://localhost:${new URL(listener.url).port}/hook`, ["user.created"]);
+    const { deliveries } = await s.emit("user.created", { user }, org);
+    expect(deliveries[0]).toMatchObject({ errorCode: "blocked_address" });
+    expect(deliveries[0]!.error).toMatch(
+      /^blocked_address: localhost resolves to (127\.0\.0\.1|::1), which is loopback/,
+    );
+    expect(listener.connections).toBe(0);
+  });
+
+  it("connects to the address it checked, with the original host as TLS server name (no DNS rebinding)", async () => {
+    // The name resolves to a public address for the check, then to loopback: a client that resolved
+    // again would reach the loopback listener.
+    const listener = await rawServer((_index, socket) => socket.write(OK_KEEP_ALIVE));
+    const port = new URL(listener.url).port;
+    const { lookup, calls } = resolver({ "rebind.test": [["93.184.216.34"], ["127.0.0.1"]] });
+    const { transport, connections } = observedTransport();
+    const { clock, sender: s } = productionSender({ lookup, transport });
+    const hook = await s.createWebhook(org.id, `https://rebind.test:${port}/hook`, ["user.created"]);
+
+    const { deliveries } = await s.emit("user.created", { user }, org);
+    expect(calls).toEqual(["rebind.test"]);
+    expect(connections).toEqual([{ hostname: "93.184.216.34", servername: "rebind.test", port }]);
+    expect(deliveries[0]).toMatchObject({ errorCode: "network_error" }); // The test connector refused it.
+    expect(listener.connections).toBe(0);
+
+    // The retry checks again: the name now resolves to loopback, and is refused before connecting.
+    await clock.advance(MINUTE);
+    expect(calls).toEqual(["rebind.test", "rebind.test"]);
+    expect((await s.listDeliveries(hook.id))[0]).toMatchObject({ attempt: 2, errorCode: "blocked_address" });
+    expect(connections).toHaveLength(1);
+    expect(listener.connections).toBe(0);
+  });
+
+  it("checks endpoints from any store, including URLs that never went through createWebhook", async () => {
+    const store = memorySenderStore();
+    const base = {
+      organizationId: org.id,
+      events: ["user.created"],
+      secret: "s",
+      isActive: true,
+      createdAt: "",
+    };
+    await store.saveWebhook({ ...base, id: "wh_metadata", url: "http://169.254.169.254/latest/meta-data/" });
+    await store.saveWebhook({ ...base, id: "wh_private", url: "https://192.168.1.1/hook" });
+    const { transport, connections } = observedTransport();
+    const { sender: s } = productionSender({ store, transport, maxAttempts: 1 });
+    const { deliveries } = await s.emit("user.created", { user }, org);
+    const byId = Object.fromEntries(deliveries.map((d) => [d.webhookId, d]));
+    expect(byId.wh_metadata).toMatchObject({ errorCode: "blocked_address" });
+    expect(byId.wh_metadata!.error).toMatch(/only https: URLs are sent in production mode/);
+    expect(byId.wh_private).toMatchObject({ errorCode: "blocked_address" });
+    expect(connections).toEqual([]);
+  });
+
+  it("refuses before calling an injected fetch", async () => {
+    const fetch = vi.fn(globalThis.fetch);
+    const { lookup } = resolver({ "hooks.internal.test": ["10.0.0.1"] });
+    const { sender: s } = productionSender({ fetch, lookup, maxAttempts: 1 });
+    await s.createWebhook(org.id, "https://hooks.internal.test/hook", ["user.created"]);
+    const { deliveries } = await s.emit("user.created", { user }, org);
+    expect(deliveries[0]).toMatchObject({ errorCode: "blocked_address" });
+    expect(fetch).not.toHaveBeenCalled();
+  });
+
+  it("records a name that does not resolve as a network error", async () => {
+    const { lookup } = resolver({});
+    const { transport, connections } = observedTransport();
+    const { sender: s } = productionSender({ lookup, transport, maxAttempts: 1 });
+    await s.createWebhook(org.id, "https://nowhere.test/hook", ["user.created"]);
+    const { deliveries } = await s.emit("user.created", { user }, org);
+    expect(deliveries[0]).toMatchObject({ errorCode: "network_error" });
+    expect(deliveries[0]!.error).toMatch(/ENOTFOUND/);
+    expect(connections).toEqual([]);
+  });
+
+  it("allowInsecure (local development) lifts the guard: no lookup, loopback delivered", async () => {
+    const receiver = await server();
+    const lookup = vi.fn<Lookup>();
+    const { sender: s } = setupSender({ lookup });
+    await s.createWebhook(org.id, receiver.url, ["user.created"]);
+    expect((await s.emit("user.created", { user }, org)).deliveries[0]).toMatchObject({ success: true });
+    expect(lookup).not.toHaveBeenCalled();
+    expect(s.config.allowInsecure).toBe(true);
   });
 });

@@ -12,8 +12,16 @@ export interface Webhook {
   createdAt: string;
 }
 
-/** Why an attempt failed. `http_status` covers every non-2xx answer, 3xx included. */
-export type DeliveryErrorCode = "http_status" | "timeout" | "network_error" | "endpoint_disabled";
+/**
+ * Why an attempt failed. `http_status` covers every non-2xx answer, 3xx included; `blocked_address`
+ * is an attempt the SSRF guard refused before connecting (production mode).
+ */
+export type DeliveryErrorCode =
+  | "http_status"
+  | "timeout"
+  | "network_error"
+  | "endpoint_disabled"
+  | "blocked_address";
 
 /** One delivery attempt, successful or not. */
 export interface DeliveryRecord {
@@ -24,7 +32,7 @@ export interface DeliveryRecord {
   /** 1 to 5. */
   attempt: number;
   url: string;
-  /** The HTTP status, or null when no response arrived (timeout, network error, not sent). */
+  /** The HTTP status, or null when no response arrived (timeout, network error, not sent, blocked). */
   statusCode: number | null;
   /** The start of the response body, truncated to the sender's `responseBodyLimit`. */
   responseBody: string | null;

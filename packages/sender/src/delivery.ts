@@ -11,6 +11,8 @@ import type { DeliveryRecord, SenderStore, Webhook } from "./store";
 import type { Transport } from "./transport";
 
 const USER_AGENT = "Optare-Webhooks-Sender";
+/** A claim on a pending retry outlives the attempt's timeout by this much. */
+const CLAIM_MARGIN_MS = 60_000;
 
 /** Passed to `onExhausted` when the last attempt to an endpoint failed. */
 export interface ExhaustedDelivery {
@@ -32,6 +34,8 @@ export interface DeliveryContext {
   concurrency: number;
   responseBodyLimit: number;
   maxAttempts: number;
+  /** Names this process in the claims it takes on pending retries (durable stores). */
+  instanceId: string;
   isClosed(): boolean;
   onDelivery?: ((record: DeliveryRecord) => void) | undefined;
   onExhausted?: ((exhausted: ExhaustedDelivery) => void) | undefined;
@@ -99,9 +103,10 @@ export function createDelivery(context: DeliveryContext) {
       deliveredAt: new Date(now).toISOString(),
       nextAttemptAt: delay === null ? null : new Date(now + delay).toISOString(),
     };
-    await store.addDelivery(record);
+    await store.addDelivery(record, { body: job.body, retryOf: job.retryOf ?? null });
     callHook("onDelivery", context.onDelivery, record);
     if (delay !== null) {
+      job.retryOf = record.id;
       schedule.add(job, delay);
     } else if (!record.success && job.attempt === context.maxAttempts) {
       const { webhookId, eventId, event } = job;
@@ -110,7 +115,25 @@ export function createDelivery(context: DeliveryContext) {
     return record;
   }
 
-  /** Runs `job`'s current attempt. Null when its endpoint was deleted meanwhile (nothing to record). */
+  /**
+   * Whether this process may make the retry `job`: with a durable store, only the process whose claim
+   * on the pending record succeeds sends it. The claim lapses after the timeout plus a minute, so the
+   * retry of a process that died mid-attempt is made by another one.
+   */
+  async function claim(job: Job): Promise<boolean> {
+    if (job.retryOf === undefined || store.claimAttempt === undefined) return true;
+    const now = clock.now();
+    return store.claimAttempt(job.retryOf, {
+      owner: context.instanceId,
+      now: new Date(now).toISOString(),
+      until: new Date(now + timeoutMs + CLAIM_MARGIN_MS).toISOString(),
+    });
+  }
+
+  /**
+   * Runs `job`'s current attempt. Null when its endpoint was deleted meanwhile, or when another process
+   * claimed this retry (nothing to record).
+   */
   async function attempt(job: Job, known?: Webhook): Promise<DeliveryRecord | null> {
     busy++;
     try {
@@ -118,6 +141,7 @@ export function createDelivery(context: DeliveryContext) {
       let webhook: Webhook | null;
       let outcome: Outcome;
       try {
+        if (!(await claim(job))) return null;
         webhook = known ?? (await store.getWebhook(job.webhookId));
         if (webhook === null) return null;
         outcome = webhook.isActive

@@ -2,6 +2,14 @@ export type { Lookup, LookupAddress } from "./address-guard";
 export { type Clock, createVirtualClock, systemClock, type TimerHandle, type VirtualClock } from "./clock";
 export type { ExhaustedDelivery } from "./delivery";
 export { SenderError, type SenderErrorCode } from "./errors";
+export {
+  migrate,
+  type PgQueryable,
+  type PostgresJsSql,
+  type PostgresSenderStoreOptions,
+  postgresSenderStore,
+  type SenderPostgresClient,
+} from "./postgres-store";
 export type { CreateWebhookOptions } from "./registry";
 export { MAX_ATTEMPTS, RETRY_DELAYS } from "./schedule";
 export {
@@ -15,10 +23,13 @@ export {
   type SenderOptions,
 } from "./sender";
 export {
+  type AttemptClaim,
+  type AttemptDetails,
   type DeliveryErrorCode,
   type DeliveryRecord,
   type MemorySenderStoreOptions,
   memorySenderStore,
+  type PendingAttempt,
   type SenderStore,
   type Webhook,
 } from "./store";

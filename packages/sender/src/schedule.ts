@@ -16,6 +16,8 @@ export interface Job {
   signature: string;
   /** The attempt under way, or the next one while the job waits. */
   attempt: number;
+  /** The id of the failed attempt's record that scheduled this retry; unset for a first attempt. */
+  retryOf?: string;
 }
 
 export interface Schedule {
@@ -23,6 +25,8 @@ export interface Schedule {
   delayAfter(job: Job): number | null;
   /** Runs `job`'s next attempt `delay` ms from now. */
   add(job: Job, delay: number): void;
+  /** Whether the retry scheduled by record `retryOf` waits here. */
+  has(retryOf: string): boolean;
   /** Drops the waiting retries of one endpoint. */
   cancel(webhookId: string): void;
   /** Drops every waiting retry. */
@@ -37,6 +41,11 @@ export function createSchedule(
   run: (job: Job) => Promise<unknown>,
 ): Schedule {
   const waiting = new Map<Job, TimerHandle>();
+  const retryIds = new Set<string>();
+  const forget = (job: Job) => {
+    waiting.delete(job);
+    if (job.retryOf !== undefined) retryIds.delete(job.retryOf);
+  };
   return {
     delayAfter(job) {
       return job.attempt < maxAttempts ? (RETRY_DELAYS[job.attempt - 1] ?? null) : null;
@@ -44,24 +53,27 @@ export function createSchedule(
     add(job, delay) {
       job.attempt++;
       const timer = clock.setTimeout(() => {
-        waiting.delete(job);
+        forget(job);
         // Only a failing store can reject here; with real timers nobody awaits this promise.
         return run(job).catch((error: unknown) => {
           console.error(`@optare/webhooks-sender: retry ${job.attempt} of ${job.eventId} was lost`, error);
         });
       }, delay);
       waiting.set(job, timer);
+      if (job.retryOf !== undefined) retryIds.add(job.retryOf);
     },
+    has: (retryOf) => retryIds.has(retryOf),
     cancel(webhookId) {
       for (const [job, timer] of waiting) {
         if (job.webhookId !== webhookId) continue;
         clock.clearTimeout(timer);
-        waiting.delete(job);
+        forget(job);
       }
     },
     clear() {
       for (const timer of waiting.values()) clock.clearTimeout(timer);
       waiting.clear();
+      retryIds.clear();
     },
     get size() {
       return waiting.size;

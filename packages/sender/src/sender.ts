@@ -14,8 +14,9 @@ import {
   type OrganizationRef,
 } from "./envelope";
 import { SenderError } from "./errors";
+import { createId } from "./ids";
 import { createRegistry, type Registry } from "./registry";
-import { createSchedule, MAX_ATTEMPTS, RETRY_DELAYS } from "./schedule";
+import { createSchedule, type Job, MAX_ATTEMPTS, RETRY_DELAYS } from "./schedule";
 import { type DeliveryRecord, memorySenderStore, type SenderStore, type Webhook } from "./store";
 import { createFetchTransport, type Transport } from "./transport";
 import { createUndiciTransport } from "./undici-transport";
@@ -72,6 +73,11 @@ export interface SenderOptions {
   onDelivery?: (record: DeliveryRecord) => void;
   /** Called when all attempts to an endpoint failed. */
   onExhausted?: (exhausted: ExhaustedDelivery) => void;
+  /**
+   * Names this process in the claims it takes on pending retries in a durable store
+   * (`postgresSenderStore`). Default a fresh random id per sender.
+   */
+  instanceId?: string;
 }
 
 /** The resolved settings of a sender. */
@@ -98,11 +104,23 @@ export interface Sender extends Registry {
   ): Promise<EmitResult<T>>;
   /** The newest `limit` (default 50) attempts to one endpoint, newest first. */
   listDeliveries(webhookId: string, limit?: number): Promise<DeliveryRecord[]>;
+  /**
+   * Schedules, on this sender's clock, every retry the store holds that is not scheduled here already:
+   * the pending retries of a sender process that stopped or died. Each is due at its stored
+   * `nextAttemptAt` (at once if that has passed). With several processes on one store, each retry is
+   * claimed in the store before it is sent, so exactly one process sends it. Resolves with how many
+   * retries it scheduled; 0 with a store that keeps no retries (`memorySenderStore`). Call it at start,
+   * and periodically to take over the retries of a process that died while holding a claim.
+   */
+  resume(): Promise<number>;
   /** Retries scheduled and not yet due. */
   readonly pendingRetries: number;
   /** Resolves when no attempt is queued or in flight. Scheduled retries are not waited for. */
   drain(): Promise<void>;
-  /** Stops: cancels scheduled retries, rejects new events, and waits for attempts in flight. */
+  /**
+   * Stops: cancels scheduled retries (a durable store keeps them for another sender's `resume()`),
+   * rejects new events, and waits for attempts in flight.
+   */
   close(): Promise<void>;
 }
 
@@ -177,6 +195,7 @@ export function createSender(options: SenderOptions = {}): Sender {
     transport,
     schedule,
     lookup: config.allowInsecure ? null : (options.lookup ?? systemLookup),
+    instanceId: options.instanceId ?? createId("sender"),
     isClosed: () => closed,
     onDelivery: options.onDelivery,
     onExhausted: options.onExhausted,
@@ -208,10 +227,43 @@ export function createSender(options: SenderOptions = {}): Sender {
     return { event, body, deliveries: records.filter((record) => record !== null) };
   }
 
+  async function resume(): Promise<number> {
+    assertOpen();
+    const pending = (await store.listPendingAttempts?.()) ?? [];
+    const webhooks = new Map<string, Promise<Webhook | null>>();
+    let scheduled = 0;
+    for (const retry of pending) {
+      if (schedule.has(retry.deliveryId) || retry.attempt > config.maxAttempts) continue;
+      let webhook = webhooks.get(retry.webhookId);
+      if (webhook === undefined) {
+        webhook = Promise.resolve(store.getWebhook(retry.webhookId));
+        webhooks.set(retry.webhookId, webhook);
+      }
+      const secret = (await webhook)?.secret;
+      if (secret === undefined || closed) continue;
+      const { webhookId, eventId, event, body, deliveryId } = retry;
+      // `schedule.add` moves the job on to the attempt it schedules.
+      const job: Job = {
+        webhookId,
+        eventId,
+        event,
+        body,
+        signature: sign(body, secret),
+        attempt: retry.attempt - 1,
+        retryOf: deliveryId,
+      };
+      const due = Math.max(Date.parse(retry.nextAttemptAt), Date.parse(retry.claimedUntil ?? "") || 0);
+      schedule.add(job, Math.max(0, due - clock.now()));
+      scheduled++;
+    }
+    return scheduled;
+  }
+
   return {
     config,
     ...registry,
     emit,
+    resume,
     async listDeliveries(webhookId, limit = 50) {
       return store.listDeliveries(webhookId, limit);
     },

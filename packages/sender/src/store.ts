@@ -50,6 +50,40 @@ export interface DeliveryRecord {
 
 type Awaitable<T> = T | Promise<T>;
 
+/** What `addDelivery` gets beside the record, for stores that keep retries across restarts. */
+export interface AttemptDetails {
+  /** The exact body of every attempt of this event to this endpoint. */
+  body: string;
+  /** The record whose scheduled retry this attempt is (that retry is now made), or null for a first attempt. */
+  retryOf: string | null;
+}
+
+/** A retry that a failed attempt scheduled and no process has made yet, as a durable store keeps it. */
+export interface PendingAttempt {
+  /** The record of the failed attempt that scheduled it. */
+  deliveryId: string;
+  webhookId: string;
+  eventId: string;
+  event: string;
+  /** The attempt to make: 2 to 5. */
+  attempt: number;
+  body: string;
+  /** When it is due (ISO-8601, sender clock). */
+  nextAttemptAt: string;
+  /** Until when another process holds it (ISO-8601), or null when nobody does. */
+  claimedUntil: string | null;
+}
+
+/** A process's hold on one pending attempt while it makes it. */
+export interface AttemptClaim {
+  /** The claiming sender's `instanceId`. */
+  owner: string;
+  /** ISO-8601, sender clock. */
+  now: string;
+  /** The hold lapses then (a process that died mid-attempt); ISO-8601, sender clock. */
+  until: string;
+}
+
 /**
  * Where the sender keeps endpoints and delivery history. Implement it over a database to keep
  * history across restarts; `memorySenderStore` is the default.
@@ -60,9 +94,20 @@ export interface SenderStore {
   listWebhooks(organizationId: string): Awaitable<Webhook[]>;
   /** Deletes the endpoint and its delivery history; false when it did not exist. */
   deleteWebhook(id: string): Awaitable<boolean>;
-  addDelivery(record: DeliveryRecord): Awaitable<void>;
+  /**
+   * Records an attempt. A durable store keeps `details.body` while `record.nextAttemptAt` is set, and
+   * marks the retry `details.retryOf` as made, so `listPendingAttempts` lists exactly the retries due.
+   */
+  addDelivery(record: DeliveryRecord, details?: AttemptDetails): Awaitable<void>;
   /** The newest `limit` records of one endpoint, newest first. */
   listDeliveries(webhookId: string, limit: number): Awaitable<DeliveryRecord[]>;
+  /** Durable stores: the retries scheduled and not yet made, for `sender.resume()` in a new process. */
+  listPendingAttempts?(): Awaitable<PendingAttempt[]>;
+  /**
+   * Durable stores: takes the pending retry scheduled by record `deliveryId` for one process, atomically.
+   * False when it was made already or another process holds it: the caller must not send it.
+   */
+  claimAttempt?(deliveryId: string, claim: AttemptClaim): Awaitable<boolean>;
 }
 
 export interface MemorySenderStoreOptions {

@@ -363,6 +363,7 @@ describe("timestamps: ISO-8601 with a zone only", () => {
     ["a zone without a colon", "2025-11-11T11:30:00+0000"],
     ["an impossible month", "2025-13-11T11:30:00Z"],
     ["epoch milliseconds as a string", "1762860600000"],
+    ["a space for the T (V8 reads 0011-11-25 10:30:00Z as 2025)", "0011-11-25 10:30:00Z"],
   ])("rejects %s (%s) as an invalid envelope", (_, timestamp) => {
     expect(at(timestamp)).toBe("invalid_envelope");
   });

@@ -181,9 +181,11 @@ export function resolveParseOptions(where: string, value: unknown): ResolvedPars
   };
 }
 
-// RFC 3339 / ISO-8601 with a date, a time and a zone (Z or ±hh:mm). `Date.parse` alone would also take
-// "Nov 11 2025", a date without a time, or a zone-less time read in the receiver's local zone.
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+// RFC 3339 / ISO-8601 with a date, a time and a zone (Z or ±hh:mm), `T` between date and time. `Date.parse`
+// alone would also take "Nov 11 2025", a date without a time, or a zone-less time read in the receiver's
+// local zone; and with a space instead of `T` V8 falls back to a lenient parser that reads
+// "0011-11-25 10:30:00Z" as a date in 2025 (so a replay could pass the age check).
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
 /** The epoch milliseconds of an ISO-8601 timestamp with a zone, or NaN for anything else. */
 export function parseTimestamp(value: string): number {

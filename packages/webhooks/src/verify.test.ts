@@ -1,8 +1,16 @@
 import { createHmac } from "node:crypto";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import * as web from "./crypto-web";
-import { parseSignature, SIGNATURE_HEADER, sign, verifySignature, verifySignatureAsync } from "./verify";
+import {
+  KEY_CACHE_SIZE,
+  parseSignature,
+  SIGNATURE_HEADER,
+  sign,
+  signatureBytes,
+  verifySignature,
+  verifySignatureAsync,
+} from "./verify";
 
 // The two vectors of SPEC §1.
 const simple = {
@@ -37,6 +45,32 @@ describe("parseSignature", () => {
     );
     // Characters whose lower case is ASCII (the Kelvin sign is "k") are still not hex digits.
     expect(parseSignature(`${"a".repeat(63)}\u212a`)).toBeNull();
+  });
+});
+
+describe("signatureBytes", () => {
+  it("decodes exactly what parseSignature accepts (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ minLength: 64, maxLength: 64, unit: "binary" }),
+          fc.stringMatching(/^[0-9a-fA-F]{64}$/),
+          // One character of valid hex replaced by any other code unit.
+          fc
+            .tuple(fc.stringMatching(/^[0-9a-fA-F]{64}$/), fc.nat(63), fc.integer({ min: 0, max: 0xffff }))
+            .map(([hex, i, code]) => hex.slice(0, i) + String.fromCharCode(code) + hex.slice(i + 1)),
+        ),
+        (s) => {
+          const bytes = signatureBytes(s);
+          const parsed = parseSignature(s);
+          expect(bytes === null ? null : Buffer.from(bytes).toString("hex")).toBe(parsed);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    for (const c of "/:@G`g\u212a\uff41") expect(signatureBytes(c.repeat(64))).toBeNull();
+    expect(signatureBytes("0".repeat(63))).toBeNull();
+    expect(signatureBytes(42)).toBeNull();
   });
 });
 
@@ -163,6 +197,113 @@ describe.each(Object.entries(verifiers))("%s", (_, verify) => {
         expect(await verify(simple.body, changed, simple.secret)).toBe(changed === simple.signature);
       }),
     );
+  });
+});
+
+describe("verifySignatureAsync", () => {
+  const usable = (secrets: unknown): string[] =>
+    (Array.isArray(secrets) ? secrets : [secrets]).filter((s) => typeof s === "string" && s.length > 0);
+
+  it("agrees with verifySignature on any body, secrets and signature (property)", async () => {
+    const body = fc.oneof(
+      fc.string({ unit: "binary" }),
+      fc.uint8Array({ maxLength: 512 }),
+      fc.uint8Array({ maxLength: 512 }).map((bytes) => bytes.slice().buffer),
+      fc.uint8Array({ maxLength: 64 }).map((bytes) => {
+        const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+        shared.set(bytes);
+        return shared;
+      }),
+    );
+    const secret = fc.oneof(fc.string({ minLength: 1 }), fc.string({ unit: "binary" }));
+    const secrets = fc.oneof(
+      secret,
+      fc.array(fc.oneof(secret, fc.constant(""), fc.constant(null), fc.integer()), { maxLength: 4 }),
+      fc.constantFrom(undefined, null, ""),
+    );
+    // How the signature is made: by one of the usable secrets (as is, upper-cased, or with one digit
+    // changed), or at random.
+    const signature = fc.oneof(
+      fc.record({ signer: fc.nat(), upper: fc.boolean(), change: fc.option(fc.nat(63)) }),
+      fc.stringMatching(/^[0-9a-fA-F]{64}$/),
+      fc.string({ minLength: 64, maxLength: 64, unit: "binary" }),
+      fc.string(),
+      fc.constantFrom(null, undefined),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, secrets, signature, async (payload, secrets, how) => {
+        let candidate = how;
+        if (how !== null && typeof how === "object") {
+          const keys = usable(secrets);
+          if (keys.length === 0) return;
+          let hex = sign(payload, keys[how.signer % keys.length]!);
+          if (how.change !== null) {
+            const digit = hex[how.change] === "0" ? "1" : "0";
+            hex = hex.slice(0, how.change) + digit + hex.slice(how.change + 1);
+          }
+          candidate = how.upper ? hex.toUpperCase() : hex;
+        }
+        const args = [payload, candidate as string | null, secrets as string[]] as const;
+        expect(await verifySignatureAsync(...args)).toBe(verifySignature(...args));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("verifies a body in a SharedArrayBuffer, as verifySignature does", async () => {
+    const shared = new Uint8Array(new SharedArrayBuffer(simple.body.length));
+    shared.set(new TextEncoder().encode(simple.body));
+    expect(verifySignature(shared, simple.signature, simple.secret)).toBe(true);
+    expect(await verifySignatureAsync(shared, simple.signature, simple.secret)).toBe(true);
+  });
+
+  it(`keeps at most ${KEY_CACHE_SIZE} imported keys, evicting the least recently used`, async () => {
+    const importKey = vi.spyOn(crypto.subtle, "importKey");
+    try {
+      const secrets = Array.from({ length: KEY_CACHE_SIZE + 1 }, (_, i) => `key-cache-${i}`);
+      const verify = (secret: string) => verifySignatureAsync(simple.body, sign(simple.body, secret), secret);
+      for (const secret of secrets.slice(0, KEY_CACHE_SIZE)) expect(await verify(secret)).toBe(true);
+      expect(importKey).toHaveBeenCalledTimes(KEY_CACHE_SIZE);
+      // A hit moves the first secret's key to the front: the second is now the least recently used.
+      expect(await verify(secrets[0]!)).toBe(true);
+      expect(importKey).toHaveBeenCalledTimes(KEY_CACHE_SIZE);
+      // One secret too many evicts the second's key, and only that one.
+      expect(await verify(secrets[KEY_CACHE_SIZE]!)).toBe(true);
+      expect(importKey).toHaveBeenCalledTimes(KEY_CACHE_SIZE + 1);
+      for (const secret of [secrets[0]!, ...secrets.slice(2)]) expect(await verify(secret)).toBe(true);
+      expect(importKey).toHaveBeenCalledTimes(KEY_CACHE_SIZE + 1);
+      expect(await verify(secrets[1]!)).toBe(true);
+      expect(importKey).toHaveBeenCalledTimes(KEY_CACHE_SIZE + 2);
+    } finally {
+      importKey.mockRestore();
+    }
+  });
+
+  it("imports a new secret's key once for verifications that overlap", async () => {
+    const importKey = vi.spyOn(crypto.subtle, "importKey");
+    try {
+      const secret = "overlapping-first-calls";
+      const signature = sign(simple.body, secret);
+      const verdicts = await Promise.all(
+        Array.from({ length: 8 }, () => verifySignatureAsync(simple.body, signature, secret)),
+      );
+      expect(verdicts).toEqual(Array(8).fill(true));
+      expect(importKey).toHaveBeenCalledTimes(1);
+    } finally {
+      importKey.mockRestore();
+    }
+  });
+
+  it("does not keep a key whose import failed", async () => {
+    const importKey = vi.spyOn(crypto.subtle, "importKey").mockRejectedValueOnce(new Error("boom"));
+    try {
+      expect(await verifySignatureAsync(simple.body, simple.signature, "failed-import")).toBe(false);
+      const signature = sign(simple.body, "failed-import");
+      expect(await verifySignatureAsync(simple.body, signature, "failed-import")).toBe(true);
+      expect(importKey).toHaveBeenCalledTimes(2);
+    } finally {
+      importKey.mockRestore();
+    }
   });
 });
 

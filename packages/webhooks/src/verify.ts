@@ -85,19 +85,72 @@ export function verifySignature(
   }
 }
 
-const keyCache = new Map<string, Promise<CryptoKey>>();
+/**
+ * Imported HMAC keys by secret, least recently used first, at most `KEY_CACHE_SIZE` (32: a few
+ * endpoints' secrets, each with its successor while it rotates); the least recently used is evicted.
+ * Promises, so that verifications which overlap import a new secret's key once. Exported for tests.
+ */
+export const KEY_CACHE_SIZE = 32;
+const keys = new Map<string, Promise<CryptoKey>>();
+/** The last entry of `keys`: a hit on it needs no reordering (9 ns, vs 99 ns to move it, on Node 20). */
+let newest: string | undefined;
 const encoder = new TextEncoder();
 
 function importKey(secret: string): Promise<CryptoKey> {
-  let key = keyCache.get(secret);
-  if (key === undefined) {
-    if (keyCache.size >= 32) keyCache.clear();
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-      "verify",
-    ]);
-    keyCache.set(secret, key);
+  const key = keys.get(secret);
+  if (key !== undefined) {
+    if (secret !== newest) {
+      keys.delete(secret);
+      keys.set(secret, key);
+      newest = secret;
+    }
+    return key;
   }
-  return key;
+  const imported = crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  // A failed import is not kept: the next verification tries again.
+  imported.catch(() => keys.get(secret) === imported && keys.delete(secret));
+  if (keys.size >= KEY_CACHE_SIZE) keys.delete(keys.keys().next().value as string);
+  keys.set(secret, imported);
+  newest = secret;
+  return imported;
+}
+
+/** A hex digit's value, or -1 when `code` is not one (either case). */
+function nibble(code: number): number {
+  const digit = code - 48; // "0"
+  const letter = (code | 32) - 97; // "a", or "A" lower-cased
+  return digit >>> 0 < 10 ? digit : letter >>> 0 < 6 ? letter + 10 : -1;
+}
+
+/**
+ * The 32 bytes that a signature of 64 hex digits (either case) spells, else null. Decoding by char
+ * code takes 0.2 µs, where the regular expression and a `parseInt` per byte took 1.8 µs: 9–13% of a
+ * whole `verifySignatureAsync` of a 265-byte body on Node 20 (bench/verify-async.bench.mjs).
+ */
+export function signatureBytes(signature: unknown): Uint8Array | null {
+  if (typeof signature !== "string" || signature.length !== 64) return null;
+  const bytes = new Uint8Array(32);
+  let invalid = 0;
+  for (let i = 0; i < 32; i++) {
+    const high = nibble(signature.charCodeAt(2 * i));
+    const low = nibble(signature.charCodeAt(2 * i + 1));
+    invalid |= high | low;
+    bytes[i] = (high << 4) | low;
+  }
+  return invalid < 0 ? null : bytes;
+}
+
+/** Constant-time equality of two digests: every byte is compared, wherever the first difference is. */
+function equalDigests(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < b.length; i++) diff |= (a[i] ?? 0) ^ b[i]!;
+  return diff === 0;
 }
 
 /**
@@ -110,24 +163,21 @@ export async function verifySignatureAsync(
   secrets: Secrets,
 ): Promise<boolean> {
   try {
-    const hex = parseSignature(signature);
+    const expected = signatureBytes(signature);
     const bytes = toBytes(payload);
-    if (hex === null || bytes === null) return false;
-    const expected = new Uint8Array(32);
-    for (let i = 0; i < 32; i++) expected[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-    const data = typeof bytes === "string" ? encoder.encode(bytes) : bytes;
+    if (expected === null || bytes === null) return false;
+    // Web Crypto refuses a view on a SharedArrayBuffer, which `verifySignature` accepts: copy one.
+    const data =
+      typeof bytes === "string"
+        ? encoder.encode(bytes)
+        : bytes.buffer instanceof ArrayBuffer
+          ? bytes
+          : new Uint8Array(bytes);
     for (const secret of secretList(secrets)) {
-      // subtle.verify compares in constant time.
-      if (
-        await crypto.subtle.verify(
-          "HMAC",
-          await importKey(secret),
-          expected as BufferSource,
-          data as BufferSource,
-        )
-      ) {
-        return true;
-      }
+      // subtle.sign and a constant-time comparison here, rather than subtle.verify: 3–6% faster on
+      // Node 20 at 265 bytes (verify copies the signature into its job too), no slower at 16 KiB.
+      const digest = await crypto.subtle.sign("HMAC", await importKey(secret), data as BufferSource);
+      if (equalDigests(new Uint8Array(digest), expected)) return true;
     }
     return false;
   } catch {

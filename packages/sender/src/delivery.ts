@@ -106,7 +106,10 @@ export function createDelivery(context: DeliveryContext) {
     await store.addDelivery(record, { body: job.body, retryOf: job.retryOf ?? null });
     callHook("onDelivery", context.onDelivery, record);
     if (delay !== null) {
-      job.retryOf = record.id;
+      // Only a store that keeps pending retries (to resume them after a restart) needs to know which
+      // record a retry answers: in memory, tracking it cost ~135 bytes per pending retry (37.5 → 50.3 MiB
+      // for 100,000 in bench/sender.bench.mjs).
+      if (store.listPendingAttempts !== undefined) job.retryOf = record.id;
       schedule.add(job, delay);
     } else if (!record.success && job.attempt === context.maxAttempts) {
       const { webhookId, eventId, event } = job;

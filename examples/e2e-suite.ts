@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { EVENT_TYPES } from "@optare/webhooks";
 import { createEvent, ROWS, runConformance, signEvent } from "@optare/webhooks-testing";
-import { expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -304,5 +304,35 @@ export function describeDeliveries(
     });
     expect(report.checks.filter((check) => !check.passed)).toEqual([]);
     expect(report.checks.length).toBeGreaterThan(EVENT_TYPES.length);
+  });
+}
+
+/**
+ * The whole suite for an example that builds into one server entry: build it (on the packages' dist),
+ * start it, check that it says where it listens, and deliver every event type (`describeDeliveries`).
+ * `testUrl` is the calling test file's `import.meta.url` (the example is its parent folder).
+ */
+export function describeBuiltExample(
+  title: string,
+  { testUrl, packages, entry }: { testUrl: string; packages: string[]; entry: string },
+): void {
+  const cwd = fileURLToPath(new URL("..", testUrl));
+  const secret = "0123456789abcdef".repeat(4);
+  beforeAll(() => {
+    assertPackagesBuilt(...packages);
+    build(cwd);
+  }, 120_000);
+  describe(title, () => {
+    let server: RunningServer;
+    beforeAll(async () => {
+      server = await startServer(cwd, [entry], secret);
+    }, 60_000);
+    afterAll(async () => {
+      await server?.stop();
+    });
+    it("says where it listens", () => {
+      expect(server.output()).toContain("POST /webhooks/optare, GET /events");
+    });
+    describeDeliveries(() => server, secret);
   });
 }

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { catalog, EVENT_TYPES, type EventType, envelopeSchema, isEventType } from "@optare/webhooks";
 import { envelopeProblem } from "@optare/webhooks/event";
-import { createEvent, fixtures } from "@optare/webhooks-testing";
+import { createEvent, DOCS_INVITATION_ACCEPTED, DOCS_USER_CREATED, fixtures } from "@optare/webhooks-testing";
 import { createConfig, lintFromString, type NormalizedProblem } from "@redocly/openapi-core";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
@@ -30,48 +30,6 @@ const { Parser: AsyncApiParser } = createRequire(import.meta.url)(
 
 const files = renderSchemas();
 const read = (file: string) => JSON.parse(files.get(file)!) as JsonSchema;
-
-// The two sample payloads of Optare's documentation, byte for byte (as in packages/webhooks/src/event.test.ts).
-const seedUserCreated = `{
-  "event": "user.created",
-  "timestamp": "2025-11-11T10:30:00Z",
-  "id": "evt_1a2b3c4d",
-  "data": {
-    "user": {
-      "id": "user_123",
-      "email": "john@example.com",
-      "name": "John Doe",
-      "emailVerified": false,
-      "createdAt": "2025-11-11T10:30:00Z"
-    }
-  },
-  "organization": {
-    "id": "org_abc",
-    "name": "Acme Inc"
-  }
-}`;
-const seedInvitationAccepted = `{
-  "event": "member.invitation.accepted",
-  "timestamp": "2025-11-11T14:30:00Z",
-  "id": "evt_5e6f7g8h",
-  "data": {
-    "invitation": {
-      "id": "inv_xyz",
-      "email": "jane@example.com",
-      "role": "member",
-      "invitedBy": "user_owner"
-    },
-    "user": {
-      "id": "user_456",
-      "email": "jane@example.com",
-      "name": "Jane Smith"
-    },
-    "organization": {
-      "id": "org_abc",
-      "name": "Acme Inc"
-    }
-  }
-}`;
 
 /** ajv 8 on the 2020-12 dialect, strict, with ajv-formats, holding every generated JSON Schema file. */
 function createAjv() {
@@ -165,8 +123,8 @@ describe("ajv 8 (2020-12, strict, ajv-formats)", () => {
     const events = [
       ...EVENT_TYPES.map((type) => createEvent(type)),
       ...EVENT_TYPES.map((type) => createEvent(type, { timestamp: "2025-11-11T10:30:00+01:00" })),
-      JSON.parse(seedUserCreated),
-      JSON.parse(seedInvitationAccepted),
+      JSON.parse(DOCS_USER_CREATED),
+      JSON.parse(DOCS_INVITATION_ACCEPTED),
     ] as { event: EventType; data: unknown }[];
     for (const event of events) {
       expect(validateEvent[event.event]!(event), event.event).toBe(true);

@@ -320,6 +320,8 @@ describe("runConformance", () => {
     const testing = await import("@optare/webhooks-testing");
     expect(Object.keys(testing).sort()).toEqual([
       "DEFAULT_CONFORMANCE_TIMEOUT_MS",
+      "DOCS_INVITATION_ACCEPTED",
+      "DOCS_USER_CREATED",
       "ROWS",
       "UNKNOWN_EVENT_TYPE",
       "cooperate",

@@ -14,6 +14,7 @@ export {
   createCooperativeController,
   type OnAny,
 } from "./cooperative";
+export { DOCS_INVITATION_ACCEPTED, DOCS_USER_CREATED } from "./docs-samples";
 export { type CreateEventOptions, createEvent, fixtures } from "./fixtures";
 export { formatConformanceReport } from "./report";
 export { ROWS, type Row } from "./rows";

@@ -1,4 +1,4 @@
-import { createEvent, fixtures } from "@optare/webhooks-testing";
+import { createEvent, DOCS_INVITATION_ACCEPTED, DOCS_USER_CREATED, fixtures } from "@optare/webhooks-testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EVENT_TYPES } from "./catalog";
@@ -11,46 +11,6 @@ const now = Date.parse("2025-11-11T12:00:00Z");
 const clock = { now: () => now };
 
 // The two sample payloads of Optare's documentation, byte for byte.
-const seedUserCreated = `{
-  "event": "user.created",
-  "timestamp": "2025-11-11T10:30:00Z",
-  "id": "evt_1a2b3c4d",
-  "data": {
-    "user": {
-      "id": "user_123",
-      "email": "john@example.com",
-      "name": "John Doe",
-      "emailVerified": false,
-      "createdAt": "2025-11-11T10:30:00Z"
-    }
-  },
-  "organization": {
-    "id": "org_abc",
-    "name": "Acme Inc"
-  }
-}`;
-const seedInvitationAccepted = `{
-  "event": "member.invitation.accepted",
-  "timestamp": "2025-11-11T14:30:00Z",
-  "id": "evt_5e6f7g8h",
-  "data": {
-    "invitation": {
-      "id": "inv_xyz",
-      "email": "jane@example.com",
-      "role": "member",
-      "invitedBy": "user_owner"
-    },
-    "user": {
-      "id": "user_456",
-      "email": "jane@example.com",
-      "name": "Jane Smith"
-    },
-    "organization": {
-      "id": "org_abc",
-      "name": "Acme Inc"
-    }
-  }
-}`;
 
 function deliver(body: string, options = {}) {
   return constructEvent(body, sign(body, secret), secret, { now: () => now, ...options });
@@ -68,12 +28,12 @@ function codeOf(run: () => unknown): string | undefined {
 
 describe("constructEvent", () => {
   it("accepts the seed documentation's sample payloads unchanged", () => {
-    const created = deliver(seedUserCreated);
+    const created = deliver(DOCS_USER_CREATED);
     expect(created.event).toBe("user.created");
-    expect(created).toEqual(JSON.parse(seedUserCreated));
+    expect(created).toEqual(JSON.parse(DOCS_USER_CREATED));
     // 14:30Z is 2.5 h after our clock: inside the 5 min skew only with a later clock.
-    const accepted = deliver(seedInvitationAccepted, { now: () => Date.parse("2025-11-11T14:31:00Z") });
-    expect(accepted).toEqual(JSON.parse(seedInvitationAccepted));
+    const accepted = deliver(DOCS_INVITATION_ACCEPTED, { now: () => Date.parse("2025-11-11T14:31:00Z") });
+    expect(accepted).toEqual(JSON.parse(DOCS_INVITATION_ACCEPTED));
   });
 
   it.each(EVENT_TYPES)("validates the %s fixture", (type) => {
@@ -109,16 +69,16 @@ describe("constructEvent", () => {
   });
 
   it("verifies the raw bytes, whatever their form", () => {
-    const bytes = new TextEncoder().encode(seedUserCreated);
-    const signature = sign(seedUserCreated, secret);
+    const bytes = new TextEncoder().encode(DOCS_USER_CREATED);
+    const signature = sign(DOCS_USER_CREATED, secret);
     for (const payload of [bytes, bytes.buffer, Buffer.from(bytes)]) {
       expect(constructEvent(payload, signature, secret, clock).id).toBe("evt_1a2b3c4d");
     }
   });
 
   it("accepts any configured secret (rotation)", () => {
-    const signature = sign(seedUserCreated, secret);
-    expect(constructEvent(seedUserCreated, signature, ["next-secret", secret], clock).id).toBe(
+    const signature = sign(DOCS_USER_CREATED, secret);
+    expect(constructEvent(DOCS_USER_CREATED, signature, ["next-secret", secret], clock).id).toBe(
       "evt_1a2b3c4d",
     );
   });
@@ -126,7 +86,7 @@ describe("constructEvent", () => {
   it("refuses a parsed body and says how to get the raw one", () => {
     const error = (() => {
       try {
-        constructEvent(JSON.parse(seedUserCreated), "00".repeat(32), secret);
+        constructEvent(JSON.parse(DOCS_USER_CREATED), "00".repeat(32), secret);
       } catch (caught) {
         return caught as WebhookError;
       }
@@ -139,7 +99,7 @@ describe("constructEvent", () => {
   it("refuses to run without a secret", () => {
     for (const missing of [undefined, "", [], [""]]) {
       expect(
-        codeOf(() => constructEvent(seedUserCreated, sign(seedUserCreated, secret), missing as never)),
+        codeOf(() => constructEvent(DOCS_USER_CREATED, sign(DOCS_USER_CREATED, secret), missing as never)),
       ).toBe("invalid_configuration");
     }
   });
@@ -152,16 +112,16 @@ describe("constructEvent", () => {
     ["signature_malformed", "é".repeat(64)],
     ["signature_mismatch", "0".repeat(64)],
   ])("throws %s for signature %j", (code, signature) => {
-    expect(codeOf(() => constructEvent(seedUserCreated, signature, secret, clock))).toBe(code);
+    expect(codeOf(() => constructEvent(DOCS_USER_CREATED, signature, secret, clock))).toBe(code);
   });
 
   it("rejects a body signed with another secret or changed after signing", () => {
-    expect(codeOf(() => constructEvent(seedUserCreated, sign(seedUserCreated, "other"), secret, clock))).toBe(
-      "signature_mismatch",
-    );
-    const signature = sign(seedUserCreated, secret);
     expect(
-      codeOf(() => constructEvent(seedUserCreated.replace("John", "Joan"), signature, secret, clock)),
+      codeOf(() => constructEvent(DOCS_USER_CREATED, sign(DOCS_USER_CREATED, "other"), secret, clock)),
+    ).toBe("signature_mismatch");
+    const signature = sign(DOCS_USER_CREATED, secret);
+    expect(
+      codeOf(() => constructEvent(DOCS_USER_CREATED.replace("John", "Joan"), signature, secret, clock)),
     ).toBe("signature_mismatch");
   });
 
@@ -184,10 +144,10 @@ describe("constructEvent", () => {
     ["invalid_envelope", "null"],
     ["invalid_envelope", '"user.created"'],
     ["invalid_envelope", '{"event":"user.created"}'],
-    ["invalid_envelope", JSON.stringify({ ...JSON.parse(seedUserCreated), timestamp: "yesterday" })],
-    ["invalid_envelope", JSON.stringify({ ...JSON.parse(seedUserCreated), data: [] })],
-    ["invalid_envelope", JSON.stringify({ ...JSON.parse(seedUserCreated), organization: { id: 1 } })],
-    ["invalid_envelope", JSON.stringify({ ...JSON.parse(seedUserCreated), id: "" })],
+    ["invalid_envelope", JSON.stringify({ ...JSON.parse(DOCS_USER_CREATED), timestamp: "yesterday" })],
+    ["invalid_envelope", JSON.stringify({ ...JSON.parse(DOCS_USER_CREATED), data: [] })],
+    ["invalid_envelope", JSON.stringify({ ...JSON.parse(DOCS_USER_CREATED), organization: { id: 1 } })],
+    ["invalid_envelope", JSON.stringify({ ...JSON.parse(DOCS_USER_CREATED), id: "" })],
   ])("throws %s (400) for body #%#", (code, body) => {
     let status: number | undefined;
     try {
@@ -205,7 +165,7 @@ describe("constructEvent", () => {
   });
 
   it("rejects a known event whose data breaks its schema with 422, naming the path but not the value", () => {
-    const body = JSON.stringify({ ...JSON.parse(seedUserCreated), data: { user: { id: "u", email: 42 } } });
+    const body = JSON.stringify({ ...JSON.parse(DOCS_USER_CREATED), data: { user: { id: "u", email: 42 } } });
     try {
       deliver(body);
       expect.unreachable();
@@ -220,7 +180,7 @@ describe("constructEvent", () => {
 
   it("accepts invalid data unvalidated when asked to", () => {
     const data = { user: { id: "u" } };
-    const body = JSON.stringify({ ...JSON.parse(seedUserCreated), data });
+    const body = JSON.stringify({ ...JSON.parse(DOCS_USER_CREATED), data });
     expect(deliver(body, { invalidData: "accept" }).data).toEqual(data);
   });
 

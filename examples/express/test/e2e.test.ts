@@ -49,6 +49,15 @@ describe("examples/express over real HTTP", () => {
   describeDeliveries(() => server, secret);
 });
 
+/** The app table's event ids (all, or one), newest first. */
+async function rowsOf(pool: pg.Pool, table: string, id?: string): Promise<string[]> {
+  const { rows } = await pool.query<{ event_id: string }>(
+    `SELECT event_id FROM "${table}" WHERE $1::text IS NULL OR event_id = $1::text ORDER BY processed_at DESC, event_id DESC`,
+    [id ?? null],
+  );
+  return rows.map((row) => row.event_id);
+}
+
 // No PostgreSQL: under CI=true the suite runs and fails in its beforeAll; elsewhere it is skipped, loudly.
 const postgresUp = await answers(DATABASE_URL);
 const requirePostgres = process.env.CI === "true";
@@ -83,13 +92,7 @@ describe.skipIf(!postgresUp && !requirePostgres)(
     const post = (delivery: { body: string; headers: Record<string, string> }) =>
       fetch(hook(), { method: "POST", ...delivery });
     const listed = async () => (await (await fetch(`${server.url}/events`)).json()) as string[];
-    const rows = async (id?: string) =>
-      (
-        await pool.query<{ event_id: string }>(
-          `SELECT event_id FROM "${table}" WHERE $1::text IS NULL OR event_id = $1::text ORDER BY processed_at DESC, event_id DESC`,
-          [id ?? null],
-        )
-      ).rows.map((row) => row.event_id);
+    const rows = (id?: string) => rowsOf(pool, table, id);
 
     beforeAll(async () => {
       if (!postgresUp)
@@ -413,13 +416,7 @@ describe.skipIf((!redisUp || !postgresUp) && !requireRedis)(
     Object.assign(run.env, { EVENTS_TABLE: table, WEBHOOK_LOG_TABLE: logTable });
     let pool: pg.Pool;
     let store: ReturnType<typeof postgresStore>;
-    const rows = async (id?: string) =>
-      (
-        await pool.query<{ event_id: string }>(
-          `SELECT event_id FROM "${table}" WHERE $1::text IS NULL OR event_id = $1::text ORDER BY processed_at DESC, event_id DESC`,
-          [id ?? null],
-        )
-      ).rows.map((row) => row.event_id);
+    const rows = (id?: string) => rowsOf(pool, table, id);
 
     beforeAll(async () => {
       if (!postgresUp)

@@ -7,19 +7,9 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { postgresSenderStore } from "./postgres-store";
 import { checkPostgres, DATABASE_URL, setupSchema } from "./test-postgres";
-import { startServer, type TestServer } from "./test-server";
+import { MINUTE, org, START, startServer, type TestServer, user } from "./test-server";
 
 const up = await checkPostgres();
-const T0 = Date.parse("2026-03-01T12:00:00.000Z");
-const MINUTE = 60_000;
-const org = { id: "org_abc", name: "Acme Inc" };
-const user = {
-  id: "user_123",
-  email: "john@example.com",
-  name: "John Doe",
-  emailVerified: false,
-  createdAt: "2025-11-11T10:30:00Z",
-};
 const worker = fileURLToPath(new URL("./postgres-restart.worker.ts", import.meta.url));
 
 interface SenderProcess {
@@ -100,7 +90,7 @@ describe.runIf(up)("pending retries across sender processes (real PostgreSQL, SI
   }
 
   async function setUp(events: number): Promise<{ first: SenderProcess; jobs: number }> {
-    const first = await spawnSender(T0);
+    const first = await spawnSender(START);
     for (const path of ["/a", "/b"]) {
       await first.call("createWebhook", org.id, `http://127.0.0.1:${receiver.port}${path}`, ["user.created"]);
     }
@@ -110,18 +100,18 @@ describe.runIf(up)("pending retries across sender processes (real PostgreSQL, SI
 
   it("a new process sends each retry of a SIGKILLed one once, when it is due", async () => {
     const { first, jobs } = await setUp(3);
-    await first.call("advance", MINUTE); // attempt 2s fail too: attempt 3s due at T0 + 6 min
+    await first.call("advance", MINUTE); // attempt 2s fail too: attempt 3s due at START + 6 min
     expect(receiver.requests).toHaveLength(2 * jobs);
     await first.kill();
     expect(first.child.signalCode).toBe("SIGKILL");
 
-    const second = await spawnSender(T0 + 2 * MINUTE); // restarted a minute after the kill
+    const second = await spawnSender(START + 2 * MINUTE); // restarted a minute after the kill
     expect(await second.call("resume")).toBe(jobs);
-    await second.call("advance", 4 * MINUTE - 1); // T0 + 6 min - 1 ms: not due yet
+    await second.call("advance", 4 * MINUTE - 1); // START + 6 min - 1 ms: not due yet
     expect(receiver.requests).toHaveLength(2 * jobs);
     status = 200;
     const progress = await second.call<Progress>("advance", 1);
-    expect(progress).toMatchObject({ now: T0 + 6 * MINUTE, pending: 0, recorded: jobs });
+    expect(progress).toMatchObject({ now: START + 6 * MINUTE, pending: 0, recorded: jobs });
     expect([...requestsPerJob().values()]).toEqual(Array(jobs).fill(3));
 
     await second.call("advance", 3 * 60 * MINUTE); // nothing else is left to send
@@ -139,9 +129,9 @@ describe.runIf(up)("pending retries across sender processes (real PostgreSQL, SI
 
   it("two processes resuming the same retries send each attempt exactly once", async () => {
     const { first, jobs } = await setUp(12);
-    await first.kill(); // attempt 2s pending, due at T0 + 1 min
+    await first.kill(); // attempt 2s pending, due at START + 1 min
 
-    const [b, c] = await Promise.all([spawnSender(T0), spawnSender(T0)]);
+    const [b, c] = await Promise.all([spawnSender(START), spawnSender(START)]);
     expect(await Promise.all([b!.call("resume"), c!.call("resume")])).toEqual([jobs, jobs]);
 
     // Attempt 2: both processes come due at once; each attempt is sent by one of them and fails.

@@ -19,19 +19,9 @@ import {
 } from "./index";
 import { SENDER_SCHEMA_SQL } from "./postgres-schema";
 import { checkPostgres, setupSchema } from "./test-postgres";
-import { reply, startServer, type TestServer } from "./test-server";
+import { MINUTE, org, reply, START, startServer, type TestServer, user } from "./test-server";
 
 const up = await checkPostgres();
-const START = Date.parse("2026-03-01T12:00:00.000Z");
-const MINUTE = 60_000;
-const org = { id: "org_abc", name: "Acme Inc" };
-const user = {
-  id: "user_123",
-  email: "john@example.com",
-  name: "John Doe",
-  emailVerified: false,
-  createdAt: "2025-11-11T10:30:00Z",
-};
 
 describe.runIf(up)("postgresSenderStore (real PostgreSQL)", () => {
   let db: Awaited<ReturnType<typeof setupSchema>>;

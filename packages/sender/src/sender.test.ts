@@ -23,23 +23,16 @@ import {
 import {
   type CapturedRequest,
   closedPort,
+  MINUTE,
+  org,
   reply,
+  START,
   startServer,
   type TestServer,
+  user,
   waitFor,
 } from "./test-server";
 import { createUndiciTransport } from "./undici-transport";
-
-const org = { id: "org_abc", name: "Acme Inc" };
-const user = {
-  id: "user_123",
-  email: "john@example.com",
-  name: "John Doe",
-  emailVerified: false,
-  createdAt: "2025-11-11T10:30:00Z",
-};
-const START = Date.parse("2026-03-01T12:00:00.000Z");
-const MINUTE = 60_000;
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

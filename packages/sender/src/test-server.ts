@@ -84,3 +84,15 @@ export async function waitFor(condition: () => boolean, ms = 5_000): Promise<voi
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/** The organization, user and virtual start time the sender's tests share. */
+export const org = { id: "org_abc", name: "Acme Inc" };
+export const user = {
+  id: "user_123",
+  email: "john@example.com",
+  name: "John Doe",
+  emailVerified: false,
+  createdAt: "2025-11-11T10:30:00Z",
+};
+export const START = Date.parse("2026-03-01T12:00:00.000Z");
+export const MINUTE = 60_000;

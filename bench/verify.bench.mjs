@@ -1,12 +1,14 @@
-// verifySignature and constructEvent against the raw node:crypto floor and Stripe's constructEvent,
-// on a ~300-byte and a ~16 KiB body. Runs against the built packages (`pnpm build` first).
+// verifySignature and constructEvent against the raw node:crypto floor, Stripe's constructEvent and the
+// Standard Webhooks reference library (`standardwebhooks`, Svix's), on a ~300-byte and a ~16 KiB body. Runs against the built packages (`pnpm build` first).
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { constructEvent, sign, verifySignature } from "@optare/webhooks";
+import { Webhook as StandardWebhook } from "standardwebhooks";
 import Stripe from "stripe";
 import { compare } from "./harness.mjs";
 
 const secret = "0123456789abcdef".repeat(4);
 const stripe = new Stripe("sk_test_bench");
+const standard = new StandardWebhook(Buffer.from(secret).toString("base64"));
 const now = new Date().toISOString();
 
 const small = JSON.stringify({
@@ -55,6 +57,12 @@ for (const [label, body] of [
   if (!rawVerify(body, signature) || !verifySignature(body, signature, secret)) throw new Error("bad setup");
   constructEvent(body, signature, secret);
   stripe.webhooks.constructEvent(body, stripeHeader, secret);
+  const standardHeaders = {
+    "webhook-id": "msg_1",
+    "webhook-timestamp": String(Math.floor(Date.now() / 1000)),
+  };
+  standardHeaders["webhook-signature"] = standard.sign("msg_1", new Date(), body);
+  standard.verify(body, standardHeaders);
 
   results[`verify ${label}`] = await compare(`verifySignature, ${label}`, [
     { name: "raw createHmac + timingSafeEqual", fn: () => rawVerify(body, signature), baseline: true },
@@ -67,6 +75,7 @@ for (const [label, body] of [
       baseline: true,
     },
     { name: "constructEvent (verify + parse + validate)", fn: () => constructEvent(body, signature, secret) },
+    { name: "standardwebhooks verify (verify + parse)", fn: () => standard.verify(body, standardHeaders) },
     { name: "raw verify + JSON.parse", fn: () => rawVerify(body, signature) && JSON.parse(body) },
   ]);
 }

@@ -1,4 +1,4 @@
-import { createWebhooks, type IdempotencyStore, type Webhooks } from "@optare/webhooks";
+import { createWebhooks, type IdempotencyStore, type WebhookEvent, type Webhooks } from "@optare/webhooks";
 import { createWebhookMiddleware } from "@optare/webhooks-express";
 import express, { type Express } from "express";
 
@@ -7,6 +7,11 @@ export interface AppOptions {
   secret: string | string[];
   /** Default: the in-memory store (one process). Use `redisStore()` when several processes receive. */
   store?: IdempotencyStore;
+  /**
+   * For trying retries out (and for the inspector's e2e test): events of this type make the handler throw
+   * on their first attempt in this process, so the delivery is answered 500 and the retry processes it.
+   */
+  failOnceType?: string;
 }
 
 export interface App {
@@ -25,6 +30,19 @@ export function registerHandlers(webhooks: Pick<Webhooks, "on">): void {
     // `event.data` is typed by the event: here `{ user: User }`.
     console.log(`welcome ${event.data.user.email}`);
   });
+}
+
+/**
+ * For trying the rollback out: a function that throws on the first call for each event of `type` (in this
+ * process), and does nothing otherwise. Call it AFTER the handler's write; `write` names it in the error.
+ */
+export function failOnce(type: string | undefined, write = "its INSERT"): (event: WebhookEvent) => void {
+  const failed = new Set<string>();
+  return (event) => {
+    if (type === undefined || event.event !== type || failed.has(event.id)) return;
+    failed.add(event.id);
+    throw new Error(`${event.id} (${event.event}) fails its first attempt, after ${write} (failOnceType)`);
+  };
 }
 
 /**
@@ -54,12 +72,14 @@ export function createExpressApp(
  * receives, `GET /events` lists processed ids, newest first, from this process's memory. For the
  * PostgreSQL mode (exactly-once writes to your own table) see `createPostgresApp` in `./postgres`.
  */
-export function createApp({ secret, store }: AppOptions): App {
+export function createApp({ secret, store, failOnceType }: AppOptions): App {
   const processed: string[] = [];
   const webhooks = createWebhooks({ secret, store });
+  const maybeFail = failOnce(failOnceType, "no write (in-memory mode)");
 
   registerHandlers(webhooks);
   webhooks.onAny((event) => {
+    maybeFail(event);
     processed.unshift(event.id);
     if (processed.length > KEEP) processed.pop();
   });

@@ -6,7 +6,10 @@ import { createWebhooks, type HandlerContext, type WebhookEvent, type Webhooks }
 import { migrate, postgresStore, type TransactionalPostgresStore } from "@optare/webhooks-postgres";
 import type { Express } from "express";
 import pg from "pg";
-import { createExpressApp, KEEP, registerHandlers } from "./app";
+import { createExpressApp, failOnce, KEEP, registerHandlers } from "./app";
+
+// Kept importable from here, where it was first used (queue.ts imports it from this file).
+export { failOnce };
 
 /** The app's table of processed events, unless `table` (or `EVENTS_TABLE` for the server) says otherwise. */
 export const DEFAULT_EVENTS_TABLE = "processed_events";
@@ -133,19 +136,6 @@ export async function openEventsTable({
       return rows.map((row) => row.event_id);
     },
     close: () => (ended ??= pool.end()),
-  };
-}
-
-/**
- * For trying the rollback out: a function that throws on the first call for each event of `type` (in this
- * process), and does nothing otherwise. Call it AFTER the handler's write; `write` names it in the error.
- */
-export function failOnce(type: string | undefined, write = "its INSERT"): (event: WebhookEvent) => void {
-  const failed = new Set<string>();
-  return (event) => {
-    if (type === undefined || event.event !== type || failed.has(event.id)) return;
-    failed.add(event.id);
-    throw new Error(`${event.id} (${event.event}) fails its first attempt, after ${write} (failOnceType)`);
   };
 }
 

@@ -68,7 +68,7 @@ if (queueSettings) {
   }
   console.log(`Store: PostgreSQL, transactional; processed events in table ${table}`);
 } else {
-  ({ app } = createApp({ secret }));
+  ({ app } = createApp({ secret, failOnceType: process.env.FAIL_ONCE_EVENT_TYPE || undefined }));
   console.log(
     "Store: in memory (one process); set DATABASE_URL=postgres://… for PostgreSQL, OPTARE_QUEUE_URL=redis://… for queue mode",
   );

@@ -348,6 +348,29 @@ describe("the README's command lines", () => {
       expect({ line, code: result.code, stderr: result.stderr }).toEqual({ line, code: 0, stderr: "" });
   }, 60_000);
 
+  it("dev and inspect: their --help, a bad command line and a port in use exit 2", async () => {
+    for (const command of ["dev", "inspect"]) {
+      const help = await run([command, "--help"]);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^Usage: optare-webhooks ${command}`));
+      for (const flag of ["--forward-to", "--secret", "--port", "Exit status:"])
+        expect(help.stdout).toContain(flag);
+    }
+    const noTarget = await run(["dev"]);
+    expect([noTarget.code, noTarget.stderr]).toEqual([2, expect.stringContaining("Missing --forward-to.")]);
+    const badPort = await run(["inspect", "--secret", secret, "--port", "http"]);
+    expect([badPort.code, badPort.stderr]).toEqual([2, expect.stringContaining("--port must be an integer")]);
+
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    cleanup.push(() => new Promise((resolve) => taken.close(resolve)));
+    const port = String((taken.address() as AddressInfo).port);
+    const inUse = await run(["inspect", "--secret", secret, "--port", port]);
+    expect(inUse.code).toBe(2);
+    expect(inUse.stderr).toContain(`Port ${port} on 127.0.0.1 is already in use`);
+    expect(inUse.stderr).toContain("(port_in_use)");
+  }, 60_000);
+
   it("hold the cooperative-mode example exactly as readme-cooperative.test.ts runs it", async () => {
     const readme = await readFile(join(packageDir, "README.md"), "utf8");
     const source = await readFile(

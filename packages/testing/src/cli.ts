@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The `optare-webhooks` command: trigger a signed event, sign a payload, list the event types, or run the
-// conformance kit against a running receiver.
+// The `optare-webhooks` command: trigger a signed event, sign a payload, list the event types, run the
+// conformance kit against a running receiver, or open the local inspector (dev, inspect).
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
@@ -9,6 +10,10 @@ import { checkEndpointUrl, createSender, SenderError } from "@optare/webhooks-se
 import { DEFAULT_CONFORMANCE_TIMEOUT_MS, runConformance } from "./conformance";
 import { type Answer, answerOf, describeAnswer, send } from "./conformance-http";
 import { fixtures } from "./fixtures";
+import { startCapture } from "./inspector/capture";
+import { startDev } from "./inspector/dev";
+import { InspectorError } from "./inspector/errors";
+import { isListening } from "./inspector/forward";
 import { formatConformanceReport, formatProgress } from "./report";
 import { loadSentBody, type SentBody, saveSentBody, sentBodiesDirectory } from "./sent-bodies";
 import { closest } from "./suggest";
@@ -16,9 +21,12 @@ import { closest } from "./suggest";
 const EXIT_CODES = `Exit status:
   0  success
   1  the receiver failed: a non-2xx answer to trigger, a failed conformance check
-  2  usage error: a bad command line, an unreadable --data file
+  2  usage error: a bad command line, an unreadable --data file, a --port already in use
   3  the receiver could not be checked: no answer (not running, wrong URL, timeout), or it refused a
      validly signed delivery with 401 before any conformance check could run (check --secret)`;
+
+const DEV_PORT = 3900;
+const INSPECT_PORT = 3901;
 
 const COMMON = `  --secret <secret>   endpoint secret (default: $OPTARE_WEBHOOK_SECRET)
   --timeout <ms>      per-request timeout (default ${DEFAULT_CONFORMANCE_TIMEOUT_MS})`;
@@ -76,6 +84,43 @@ ${EXIT_CODES}
 Example:
   optare-webhooks conformance --url http://localhost:3000/webhooks/optare --secret "$SECRET"
 `,
+  dev: `Usage: optare-webhooks dev --forward-to <url> [options]
+
+Open the local webhook inspector for the app you are writing: the reference sender, with one endpoint
+pointing at --forward-to, and a page on 127.0.0.1 to edit and send any of the ${EVENT_TYPES.length} event types
+(validated live against its schema), watch every delivery attempt (status, duration, response body,
+signature, next retry), run the retry schedule now, resend, send a true duplicate or a tampered
+signature, pause the endpoint, and copy its secret. Retries also run on their real schedule (1, 5, 15,
+60 min) while it runs. One line per delivery is printed here too. Stop it with Ctrl+C.
+
+Options:
+  --forward-to <url>  your app's receiving URL (https:, or http: on localhost)
+  --secret <secret>   endpoint secret (default: $OPTARE_WEBHOOK_SECRET, else a fresh one, printed)
+  --port <port>       the page's port on 127.0.0.1 (default ${DEV_PORT}; 0 picks a free one)
+
+${EXIT_CODES}
+
+Example:
+  optare-webhooks dev --forward-to http://localhost:3000/webhooks/optare --secret "$SECRET"
+`,
+  inspect: `Usage: optare-webhooks inspect --secret <secret> [options]
+
+Capture mode, an offline webhook.site: a receiving URL on 127.0.0.1 that records every request and shows
+it on a page with its headers, raw body, signature verdict (valid, wrong secret, re-serialised body,
+stale or future timestamp, missing) and field-level schema errors. With --forward-to, each request is
+forwarded byte for byte (same body, Content-Type and X-Optare-Signature) and the app's answer is shown
+and relayed to the sender. One line per request is printed here too. Stop it with Ctrl+C.
+
+Options:
+  --secret <secret>   the secret to check signatures with (default: $OPTARE_WEBHOOK_SECRET)
+  --port <port>       port on 127.0.0.1 (default ${INSPECT_PORT}; 0 picks a free one)
+  --forward-to <url>  also forward each request to your app (https:, or http: on localhost)
+
+${EXIT_CODES}
+
+Example:
+  optare-webhooks inspect --secret "$SECRET" --forward-to http://localhost:3000/webhooks/optare
+`,
   events: `Usage: optare-webhooks events [--json]
 
 List the ${EVENT_TYPES.length} event types this SDK knows, with what each means. Alias: list-events.
@@ -94,6 +139,8 @@ Commands:
   sign              Print the X-Optare-Signature of the bytes on stdin.
   conformance       Check a running receiver against the Optare webhook contract.
   events            List the ${EVENT_TYPES.length} event types (alias: list-events).
+  dev               Open the local inspector: send events to your app, watch deliveries and retries.
+  inspect           Capture mode: a local receiving URL that shows every request and its signature verdict.
 
 Options:
   -h, --help        Show this help; \`optare-webhooks <command> --help\` for a command's options.
@@ -104,7 +151,7 @@ ${EXIT_CODES}
 Without installing: npx @optare/webhooks-testing <command> …
 `;
 
-const COMMANDS = ["trigger", "sign", "conformance", "events", "list-events", "help"];
+const COMMANDS = ["trigger", "sign", "conformance", "events", "list-events", "dev", "inspect", "help"];
 const ORGANIZATION = { id: "org_abc", name: "Acme Inc" };
 
 /** A mistake in the command line or its inputs: reported with the usage hint, exit status 2. */
@@ -157,6 +204,15 @@ function timeoutFrom(value: unknown, command: string): number {
   if (!(ms > 0 && Number.isFinite(ms)))
     throw new UsageError("--timeout must be a positive number of ms.", command);
   return ms;
+}
+
+function portFrom(value: unknown, fallback: number, command: string): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
+    throw new UsageError("--port must be an integer from 0 to 65535 (0 picks a free port).", command);
+  }
+  return port;
 }
 
 function noExtra(positionals: string[], command: string): void {
@@ -330,6 +386,70 @@ async function conformance(args: string[]): Promise<number> {
   return 3;
 }
 
+/** Runs until Ctrl+C (SIGINT) or SIGTERM, then closes `close` and exits 0. */
+function untilStopped(close: () => Promise<void>): Promise<number> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop).off("SIGTERM", stop);
+      write("Stopping.");
+      close().then(
+        () => resolve(0),
+        () => resolve(1),
+      );
+    };
+    process.on("SIGINT", stop).on("SIGTERM", stop);
+  });
+}
+
+async function warnIfDown(url: string): Promise<void> {
+  if (!(await isListening(url))) {
+    warn(
+      `nothing answers at ${new URL(url).host} yet (forward target down): start your app; until then each attempt fails.`,
+    );
+  }
+}
+
+async function dev(args: string[]): Promise<number> {
+  const { values, positionals } = parse("dev", args, {
+    "forward-to": { type: "string" },
+    secret: { type: "string" },
+    port: { type: "string" },
+  });
+  if (values.help) return help("dev");
+  noExtra(positionals, "dev");
+  const forwardTo = checkEndpointUrl(required(values["forward-to"], "--forward-to", "dev"), true);
+  const given = typeof values.secret === "string" ? values.secret : process.env.OPTARE_WEBHOOK_SECRET;
+  const secret = given || randomBytes(32).toString("hex");
+  const port = portFrom(values.port, DEV_PORT, "dev");
+  const running = await startDev({ forwardTo, secret, port, log: write });
+  write(`Optare webhook inspector: open ${running.url}`);
+  write(`Sending to ${forwardTo} (every event type). Ctrl+C stops.`);
+  if (!given) write(`Generated endpoint secret; start your app with OPTARE_WEBHOOK_SECRET=${secret}`);
+  await warnIfDown(forwardTo);
+  return untilStopped(running.close);
+}
+
+async function inspect(args: string[]): Promise<number> {
+  const { values, positionals } = parse("inspect", args, {
+    "forward-to": { type: "string" },
+    secret: { type: "string" },
+    port: { type: "string" },
+  });
+  if (values.help) return help("inspect");
+  noExtra(positionals, "inspect");
+  const secret = secretFrom(values.secret, "inspect");
+  const forwardTo =
+    typeof values["forward-to"] === "string" ? checkEndpointUrl(values["forward-to"], true) : undefined;
+  const port = portFrom(values.port, INSPECT_PORT, "inspect");
+  const running = await startCapture({ secret, forwardTo, port, log: write });
+  write(`Optare webhook inspector (capture): open ${running.url}`);
+  write(
+    `Receiving at ${running.receiveUrl}${forwardTo ? `, forwarding to ${forwardTo}` : ""}. Ctrl+C stops.`,
+  );
+  if (forwardTo) await warnIfDown(forwardTo);
+  return untilStopped(running.close);
+}
+
 function events(args: string[]): number {
   const { values, positionals } = parse("events", args, { json: { type: "boolean" } });
   if (values.help) return help("events");
@@ -374,6 +494,10 @@ async function main(argv: string[]): Promise<number> {
       case "events":
       case "list-events":
         return events(args);
+      case "dev":
+        return await dev(args);
+      case "inspect":
+        return await inspect(args);
       case "-h":
       case "--help":
         return help();
@@ -395,6 +519,10 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(
         `optare-webhooks: ${error.message}\nRun \`optare-webhooks${where} --help\` for usage.\n`,
       );
+      return 2;
+    }
+    if (error instanceof InspectorError) {
+      process.stderr.write(`optare-webhooks ${command}: ${error.message} (${error.code})\n`);
       return 2;
     }
     throw error;

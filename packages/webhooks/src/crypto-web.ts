@@ -92,11 +92,58 @@ export function hmacHex(secret: string, payload: Bytes): string {
   return hex;
 }
 
-/** Constant-time equality of a lowercase hex digest and a candidate of the same length in characters. */
-export function equalHex(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
+/**
+ * Imported HMAC keys by secret, least recently used first, at most `KEY_CACHE_SIZE` (32: a few
+ * endpoints' secrets, each with its successor while it rotates); the least recently used is evicted.
+ * Promises, so that verifications which overlap import a new secret's key once. Exported for tests.
+ */
+export const KEY_CACHE_SIZE = 32;
+const keys = new Map<string, Promise<CryptoKey>>();
+/** The last entry of `keys`: a hit on it needs no reordering (9 ns, vs 99 ns to move it, on Node 20). */
+let newest: string | undefined;
+
+function importKey(secret: string): Promise<CryptoKey> {
+  const key = keys.get(secret);
+  if (key !== undefined) {
+    if (secret !== newest) {
+      keys.delete(secret);
+      keys.set(secret, key);
+      newest = secret;
+    }
+    return key;
+  }
+  const imported = crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  // A failed import is not kept: the next verification tries again.
+  imported.catch(() => keys.get(secret) === imported && keys.delete(secret));
+  if (keys.size >= KEY_CACHE_SIZE) keys.delete(keys.keys().next().value as string);
+  keys.set(secret, imported);
+  newest = secret;
+  return imported;
+}
+
+/** HMAC-SHA256 on Web Crypto, with the key imported once per secret (see `KEY_CACHE_SIZE`). */
+export async function hmacAsync(secret: string, payload: Bytes): Promise<Uint8Array> {
+  // Web Crypto refuses a view on a SharedArrayBuffer, which `verifySignature` accepts: copy one.
+  const data =
+    typeof payload === "string"
+      ? encoder.encode(payload)
+      : payload.buffer instanceof ArrayBuffer
+        ? payload
+        : new Uint8Array(payload);
+  // subtle.sign and a constant-time comparison by the caller, rather than subtle.verify: 3–6% faster on
+  // Node 20 at 265 bytes (verify copies the signature into its job too), no slower at 16 KiB.
+  return new Uint8Array(await crypto.subtle.sign("HMAC", await importKey(secret), data as BufferSource));
+}
+
+/** A random token (a v4 UUID: 122 random bits). */
+export function randomToken(): string {
+  return crypto.randomUUID();
 }
 
 /** SHA-256 of the body, base64url: the idempotency record's `bodyHash`. */

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EVENT_TYPES } from "./catalog";
 import { WebhookError } from "./errors";
-import { constructEvent, envelopeProblem, envelopeSchema, isKnownEvent } from "./event";
+import { constructEvent, envelopeProblem, envelopeSchema, eventDataIssues, isKnownEvent } from "./event";
 import { sign } from "./verify";
 
 const secret = "0123456789abcdef".repeat(4);
@@ -178,6 +178,17 @@ describe("constructEvent", () => {
     }
   });
 
+  it("says what each failing field expected, with zod/mini's own messages absent", () => {
+    const body = JSON.stringify({
+      ...JSON.parse(DOCS_USER_CREATED),
+      data: { user: { id: "u", email: 42, emailVerified: true, createdAt: "2025-11-11T10:30:00Z" } },
+    });
+    expect(() => deliver(body)).toThrow(
+      "The data of user.created does not match its schema (user.email: expected string, received number; " +
+        "user.name: required).",
+    );
+  });
+
   it("accepts invalid data unvalidated when asked to", () => {
     const data = { user: { id: "u" } };
     const body = JSON.stringify({ ...JSON.parse(DOCS_USER_CREATED), data });
@@ -212,6 +223,25 @@ describe("constructEvent", () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("eventDataIssues", () => {
+  it("is empty for every fixture", () => {
+    for (const type of EVENT_TYPES) expect(eventDataIssues(type, fixtures[type])).toEqual([]);
+  });
+
+  it("names each failing field and what it expected, never the value", () => {
+    const issues = eventDataIssues("oauth.client.created", {
+      client: { id: "client_1", name: null, redirectUris: ["https://a.example", 7] },
+    });
+    expect(issues).toEqual([
+      { path: "client.name", message: "expected string, received null" },
+      { path: "client.redirectUris.1", message: "expected string, received number" },
+    ]);
+    expect(eventDataIssues("user.deleted", [])).toEqual([
+      { path: "", message: "expected object, received array" },
+    ]);
   });
 });
 

@@ -3,6 +3,7 @@
 // else that holds a verified event: a replay from an event log, a queue worker.
 import type { Bytes } from "./crypto-node";
 import { digest } from "./crypto-node";
+import { createDeadlines, type Deadlines } from "./deadlines";
 import { WebhookError } from "./errors";
 import type { WebhookEvent } from "./event";
 import type { HandlerContext, Router } from "./router";
@@ -43,6 +44,17 @@ export function eventErrorOf(error: WebhookError): EventError {
   const cause = error.cause;
   const message = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause ?? error.message);
   return { code: error.code, message: message.slice(0, 2000) };
+}
+
+/** Each store's heartbeats (extend the lease every `leaseMs / 2`) on one timer; see deadlines.ts. */
+const heartbeatQueues = new WeakMap<IdempotencyStore, Deadlines>();
+function heartbeatsOf(store: IdempotencyStore): Deadlines {
+  let queue = heartbeatQueues.get(store);
+  if (queue === undefined) {
+    queue = createDeadlines(store.leaseMs / 2, { keepAlive: false });
+    heartbeatQueues.set(store, queue);
+  }
+  return queue;
 }
 
 /**
@@ -93,24 +105,30 @@ export async function processEvent<C extends HandlerContext>(
   if (claim.status !== "claimed") return settled(claim);
 
   const { token } = claim;
-  let heartbeat: ReturnType<typeof setTimeout> | undefined;
+  const heartbeats = heartbeatsOf(store);
+  let stopped = false;
+  let stopBeating: () => void;
   const beat = () => {
-    heartbeat = setTimeout(() => {
+    if (stopped) return; // An extend still in flight when the handlers finished.
+    stopBeating = heartbeats.add(() => {
       // Keep beating through a failed extend: a short store outage must not let the lease lapse.
       store.extend(event.id, token).then(beat, beat);
-    }, store.leaseMs / 2);
-    (heartbeat as { unref?: () => void }).unref?.();
+    });
+  };
+  const stop = () => {
+    stopped = true;
+    stopBeating();
   };
   beat();
   try {
     await around(() => router.dispatch(event, context));
   } catch (cause) {
-    clearTimeout(heartbeat);
+    stop();
     const failure = handlerFailed(cause);
     await store.release(event.id, token, eventErrorOf(failure)).catch(() => {});
     throw failure;
   }
-  clearTimeout(heartbeat);
+  stop();
   try {
     await store.complete(event.id, token);
   } catch (cause) {

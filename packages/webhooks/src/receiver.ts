@@ -4,6 +4,7 @@
 
 import { type BodySource, discardBody, readBody } from "./body";
 import { digest } from "./crypto-node";
+import { createDeadlines, type Deadlines } from "./deadlines";
 import { asWebhookError, WebhookError, type WebhookErrorCode } from "./errors";
 import {
   type ParseOptions,
@@ -166,17 +167,17 @@ function retryAfter(ms: number): Record<string, string> {
   return { "retry-after": String(Math.max(1, Math.ceil(ms / 1000))) };
 }
 
-/** What `work` resolves to, or "timeout" when it is still running after `ms` (it keeps running). */
-function settledWithin<T>(work: Promise<T>, ms: number): Promise<T | "timeout"> {
+/** What `work` resolves to, or "timeout" when it is still running at the deadline (it keeps running). */
+function settledWithin<T>(work: Promise<T>, deadlines: Deadlines): Promise<T | "timeout"> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms, "timeout");
+    const cancel = deadlines.add(() => resolve("timeout"));
     work.then(
       (value) => {
-        clearTimeout(timer);
+        cancel();
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        cancel();
         reject(error);
       },
     );
@@ -330,6 +331,9 @@ export function createWebhooks<S extends IdempotencyStore | false = IdempotencyS
   const { queue, store, maxBodyBytes, ackTimeoutMs, logger, log, telemetry, parse } = readOptions(options);
   const now = parse.now;
   const router = createRouter<C>();
+  // One timer for every request's ack deadline (see deadlines.ts). Kept alive while one is pending, as a
+  // plain setTimeout would: the 503 must be sent even when nothing else holds the process open.
+  const ackDeadlines = createDeadlines(ackTimeoutMs, { keepAlive: true });
 
   // The secrets: checked now when given as a value; read on the first request when given as a function.
   let secrets: string[] | undefined;
@@ -446,7 +450,7 @@ export function createWebhooks<S extends IdempotencyStore | false = IdempotencyS
       }
       const context = { request } as C;
       const work = processEvent(router, parsed, body, context, { store, around });
-      const settled = await settledWithin(work, ackTimeoutMs);
+      const settled = await settledWithin(work, ackDeadlines);
       if (settled === "timeout") {
         const late = work.catch((error: unknown) => {
           const known = asWebhookError(error);

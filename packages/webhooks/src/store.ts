@@ -1,3 +1,4 @@
+import { randomToken } from "./crypto-node";
 import type { WebhookEvent } from "./event";
 
 /**
@@ -100,9 +101,9 @@ export type ClaimResult =
 export const DEFAULT_LEASE_MS = 30_000;
 export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 
-/** A random claim token (a v4 UUID: 122 random bits; ~10× cheaper than `getRandomValues` on Node 20). */
+/** A random claim token (a v4 UUID: 122 random bits). */
 export function createToken(): string {
-  return crypto.randomUUID();
+  return randomToken();
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type Bytes, equalHex, hmacHex } from "./crypto-node";
+import { type Bytes, hmacAsync, hmacHex } from "./crypto-node";
 
 /** The header that carries the signature. Lower-case, so it works with `Headers` and Node's `req.headers`. */
 export const SIGNATURE_HEADER = "x-optare-signature";
@@ -57,6 +57,17 @@ export function sign(payload: Payload, secret: string): string {
   return hmacHex(secret, bytes);
 }
 
+/**
+ * Constant-time equality of a lowercase hex digest and a candidate of the same length in characters: every
+ * character is compared, wherever the first difference is. By char code rather than two `Buffer.from` and
+ * `timingSafeEqual`: 119 vs 411 ns on Node 20 (bench/harness.mjs `compare`), ~10% of a 265-byte verify.
+ */
+export function equalHex(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
 /** True when `expected` (a parsed signature) is the HMAC of `bytes` under one of the non-empty `secrets`. */
 export function signedByAny(bytes: Bytes, expected: string, secrets: readonly string[]): boolean {
   for (const secret of secrets) {
@@ -83,42 +94,6 @@ export function verifySignature(
   } catch {
     return false;
   }
-}
-
-/**
- * Imported HMAC keys by secret, least recently used first, at most `KEY_CACHE_SIZE` (32: a few
- * endpoints' secrets, each with its successor while it rotates); the least recently used is evicted.
- * Promises, so that verifications which overlap import a new secret's key once. Exported for tests.
- */
-export const KEY_CACHE_SIZE = 32;
-const keys = new Map<string, Promise<CryptoKey>>();
-/** The last entry of `keys`: a hit on it needs no reordering (9 ns, vs 99 ns to move it, on Node 20). */
-let newest: string | undefined;
-const encoder = new TextEncoder();
-
-function importKey(secret: string): Promise<CryptoKey> {
-  const key = keys.get(secret);
-  if (key !== undefined) {
-    if (secret !== newest) {
-      keys.delete(secret);
-      keys.set(secret, key);
-      newest = secret;
-    }
-    return key;
-  }
-  const imported = crypto.subtle.importKey(
-    "raw",
-    encoder.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  // A failed import is not kept: the next verification tries again.
-  imported.catch(() => keys.get(secret) === imported && keys.delete(secret));
-  if (keys.size >= KEY_CACHE_SIZE) keys.delete(keys.keys().next().value as string);
-  keys.set(secret, imported);
-  newest = secret;
-  return imported;
 }
 
 /** A hex digit's value, or -1 when `code` is not one (either case). */
@@ -154,8 +129,11 @@ function equalDigests(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * `verifySignature` on Web Crypto (`crypto.subtle`), for runtimes without `node:crypto`: Vercel Edge,
- * Cloudflare Workers, Deno, Bun, browsers. Same semantics; resolves to false, never rejects.
+ * `verifySignature` for runtimes without `node:crypto` (Vercel Edge, Cloudflare Workers, Deno, Bun,
+ * browsers), where it runs on Web Crypto (`crypto.subtle`, imported keys cached per secret). Same
+ * semantics; resolves to false, never rejects. On Node it computes the HMAC with node:crypto: a
+ * `crypto.subtle.sign` there is a round trip to libuv's thread pool, alone 5.0–5.8× the synchronous
+ * floor at 265 bytes (bench/verify-async.bench.mjs).
  */
 export async function verifySignatureAsync(
   payload: Payload,
@@ -166,18 +144,8 @@ export async function verifySignatureAsync(
     const expected = signatureBytes(signature);
     const bytes = toBytes(payload);
     if (expected === null || bytes === null) return false;
-    // Web Crypto refuses a view on a SharedArrayBuffer, which `verifySignature` accepts: copy one.
-    const data =
-      typeof bytes === "string"
-        ? encoder.encode(bytes)
-        : bytes.buffer instanceof ArrayBuffer
-          ? bytes
-          : new Uint8Array(bytes);
     for (const secret of secretList(secrets)) {
-      // subtle.sign and a constant-time comparison here, rather than subtle.verify: 3–6% faster on
-      // Node 20 at 265 bytes (verify copies the signature into its job too), no slower at 16 KiB.
-      const digest = await crypto.subtle.sign("HMAC", await importKey(secret), data as BufferSource);
-      if (equalDigests(new Uint8Array(digest), expected)) return true;
+      if (equalDigests(await hmacAsync(secret, bytes), expected)) return true;
     }
     return false;
   } catch {

@@ -1,9 +1,8 @@
 // The two clients behind one small interface: a statement with its parameters, and a transaction on a
 // connection of its own. node-postgres (`pg`): a `Pool`, or for non-transactional use a `Client`.
-// postgres.js: the `sql` function from `postgres(url)`.
+// postgres.js (3.x or 4.x): the `sql` function from `postgres(url)`.
 import { WebhookError } from "@optare/webhooks";
 import type { PoolClient, QueryResultRow } from "pg";
-import type { Sql, TransactionSql } from "postgres";
 
 /** The part of a node-postgres `Pool` (or `Client`) the store uses. */
 export interface PgQueryable {
@@ -15,11 +14,36 @@ export interface PgPool extends PgQueryable {
   readonly totalCount: number;
 }
 
-/** Either client, as `postgresStore({ client })` takes it. */
-export type PostgresClient = PgQueryable | Sql;
+/**
+ * The part of a postgres.js `sql` (from `postgres(url)`) the store uses, by shape rather than imported
+ * from "postgres", so the `sql` of either major (3.x, or 4.x whose types are another module) fits, and
+ * these types do not depend on which one is installed, or whether one is.
+ */
+export interface PostgresJsSql {
+  unsafe(query: string, parameters?: any[], options?: { prepare?: boolean }): PromiseLike<unknown>;
+  /** The pool's `begin`; a transaction's `sql` (4.x: it has `begin`, for savepoints) has no `end`. */
+  begin(work: (sql: any) => any): PromiseLike<unknown>;
+  end(options?: { timeout?: number }): PromiseLike<void>;
+  options?: { prepare?: boolean };
+}
 
-/** The handle handlers get as `context.transaction`: a pg `PoolClient`, or a postgres.js `TransactionSql`. */
-export type TransactionOf<C> = C extends Sql ? TransactionSql : C extends PgPool ? PoolClient : never;
+/** Either client, as `postgresStore({ client })` takes it. */
+export type PostgresClient = PgQueryable | PostgresJsSql;
+
+/**
+ * The handle handlers get as `context.transaction`: a pg `PoolClient`, or the `TransactionSql` of the
+ * postgres.js `sql` passed (its own major's, with its custom types), read off its `begin` (the last of
+ * its overloads, `begin(options, work)`, is the one a conditional type sees).
+ */
+export type TransactionOf<C> = C extends PostgresJsSql
+  ? C extends { begin(options: string, work: (sql: infer Tx) => any): any }
+    ? Tx
+    : C extends { begin(work: (sql: infer Tx) => any): any }
+      ? Tx
+      : never
+  : C extends PgPool
+    ? PoolClient
+    : never;
 
 export interface Row {
   [column: string]: unknown;
@@ -37,8 +61,21 @@ export interface Db {
 
 const where = "postgresStore";
 
-function isPostgresJs(client: unknown): client is Sql {
-  return typeof client === "function" && typeof (client as Partial<Sql>).unsafe === "function";
+/** A postgres.js `sql`: the pool's, a transaction's (sql.begin) or a reserved connection's (sql.reserve). */
+function isPostgresJs(client: unknown): client is PostgresJsSql {
+  return typeof client === "function" && typeof (client as Partial<PostgresJsSql>).unsafe === "function";
+}
+
+/** What the store calls on a postgres.js `sql` (the pool's or a transaction's), in either major. */
+interface PostgresJsRunner {
+  unsafe(
+    query: string,
+    parameters: unknown[],
+    options: { prepare: boolean },
+  ): PromiseLike<Row[] & { count: number | null }>;
+}
+interface PostgresJsPool extends PostgresJsRunner {
+  begin<T>(work: (tx: PostgresJsRunner) => Promise<T>): PromiseLike<T>;
 }
 
 function isPgPool(client: unknown): client is PgPool {
@@ -53,25 +90,27 @@ function isPgQueryable(client: unknown): client is PgQueryable {
 /** The store's view of `client`; `transactional` needs one that can open transactions of its own. */
 export function createDb(client: unknown, transactional: boolean): Db {
   if (isPostgresJs(client)) {
-    const begin = (client as Partial<Sql>).begin;
-    if (typeof begin !== "function") {
-      // A TransactionSql (inside sql.begin) has no begin: it is one connection, already in a transaction.
+    const pool = client as Partial<PostgresJsSql>;
+    if (typeof pool.begin !== "function" || typeof pool.end !== "function") {
+      // Only the pool's sql can end. A transaction's (inside sql.begin) is one connection, already in a
+      // transaction: 3.x gives it no begin, 4.x one that opens a savepoint. A reserved one has neither.
       throw new WebhookError(
         "invalid_configuration",
-        `${where}: client is a postgres.js transaction (the sql of sql.begin(…)); pass the sql from postgres(url), which opens a transaction per event.`,
+        `${where}: client is a postgres.js transaction (the sql of sql.begin(…)) or reserved connection (sql.reserve()); pass the sql from postgres(url), which opens a transaction per event.`,
       );
     }
     // Prepared statements, unless the app turned them off (PgBouncer in transaction mode): unprepared,
     // postgres.js sends a Parse/Describe round trip before every statement (113 µs vs 50 µs measured).
-    const prepare = (client as { options?: { prepare?: boolean } }).options?.prepare !== false;
-    const run = (sql: Sql | TransactionSql) => async (text: string, params: unknown[]) => {
-      const result = await sql.unsafe(text, params as never[], { prepare });
-      return { rows: result as unknown as Row[], count: result.count };
+    const prepare = pool.options?.prepare !== false;
+    const run = (sql: PostgresJsRunner) => async (text: string, params: unknown[]) => {
+      const result = await sql.unsafe(text, params, { prepare });
+      // count is null for a statement without a row count (DDL).
+      return { rows: result, count: result.count ?? 0 };
     };
+    const sql = client as unknown as PostgresJsPool;
     return {
-      query: run(client),
-      transaction: (work) =>
-        client.begin((tx) => work({ query: run(tx) }, tx)) as Promise<Awaited<ReturnType<typeof work>>>,
+      query: run(sql),
+      transaction: (work) => Promise.resolve(sql.begin((tx) => work({ query: run(tx) }, tx))),
     };
   }
   if (isPgQueryable(client)) {

@@ -1,4 +1,4 @@
-export type { PgPool, PgQueryable, PostgresClient, TransactionOf } from "./client";
+export type { PgPool, PgQueryable, PostgresClient, PostgresJsSql, TransactionOf } from "./client";
 export { migrate } from "./migrate";
 export { DEFAULT_TABLE, schemaSql } from "./sql";
 export {

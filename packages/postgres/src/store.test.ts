@@ -1,5 +1,6 @@
 // postgresStore against the real PostgreSQL, with both clients: the shared store contract, one statement
 // per operation, the transactional mode, the event log and its replay, and the configuration errors.
+// Every postgres.js case runs once per supported major (3.x and 4.x), its title naming it.
 import { readFileSync } from "node:fs";
 import { createWebhooks, type WebhookEvent } from "@optare/webhooks";
 import { createEvent, signEvent } from "@optare/webhooks-testing";
@@ -7,12 +8,20 @@ import { describeStoreContract } from "@optare/webhooks-testing/store-contract";
 import { getTableConfig } from "drizzle-orm/pg-core";
 import pg from "pg";
 import type postgres from "postgres";
+import type postgres4 from "postgres-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { optareWebhookEvents } from "./drizzle";
 import { migrate } from "./migrate";
 import { schemaSql } from "./sql";
 import { postgresStore } from "./store";
-import { checkPostgres, createTableName, DATABASE_URL, setupDatabase } from "./test-postgres";
+import {
+  checkPostgres,
+  createTableName,
+  DATABASE_URL,
+  POSTGRES_JS_MAJORS,
+  postgresJsName,
+  setupDatabase,
+} from "./test-postgres";
 
 const up = await checkPostgres();
 const secret = "0123456789abcdef".repeat(4);
@@ -26,17 +35,22 @@ const post = (event: unknown, key = secret) => {
 const statusOf = async (response: Response) => ({ status: response.status, body: await response.json() });
 
 describe.runIf(up)("postgresStore", () => {
-  const { pool, sql, table } = db ?? ({} as NonNullable<typeof db>);
+  const { pool, sql4, postgresJs, table } = db ?? ({} as NonNullable<typeof db>);
 
   describeStoreContract("postgresStore (pg Pool)", (options) =>
     postgresStore({ client: pool, table, ...options }),
   );
-  describeStoreContract("postgresStore (postgres.js)", (options) =>
-    postgresStore({ client: sql, table, ...options }),
-  );
   describeStoreContract("postgresStore (pg Pool, transactional)", (options) =>
     postgresStore({ client: pool, table, transactional: true, ...options }),
   );
+  for (const major of POSTGRES_JS_MAJORS) {
+    describeStoreContract(`postgresStore (${postgresJsName(major)})`, (options) =>
+      postgresStore({ client: postgresJs[major], table, ...options }),
+    );
+    describeStoreContract(`postgresStore (${postgresJsName(major)}, transactional)`, (options) =>
+      postgresStore({ client: postgresJs[major], table, transactional: true, ...options }),
+    );
+  }
 
   describe("one SQL statement per store operation", () => {
     /** A pg Pool that counts the statements sent through it (and its clients). */
@@ -70,27 +84,31 @@ describe.runIf(up)("postgresStore", () => {
       expect(counted.statements).toBe(6);
     });
 
-    it("a delivery through the receiver is 2 statements: claim and complete (postgres.js)", async () => {
-      let statements = 0;
-      const counting = new Proxy(sql, {
-        get(target, property, receiver) {
-          if (property === "unsafe") {
-            return (...args: Parameters<typeof sql.unsafe>) => {
-              statements++;
-              return target.unsafe(...args);
-            };
-          }
-          return Reflect.get(target, property, receiver);
-        },
-      });
-      const webhooks = createWebhooks({
-        secret,
-        store: postgresStore({ client: counting, table }),
-        logger: false,
-      });
-      expect((await webhooks.handle(post(createEvent("user.created")))).status).toBe(200);
-      expect(statements).toBe(2);
-    });
+    it.each(POSTGRES_JS_MAJORS)(
+      "a delivery through the receiver is 2 statements: claim and complete (postgres.js %i)",
+      async (major) => {
+        const sql = postgresJs[major];
+        let statements = 0;
+        const counting = new Proxy(sql, {
+          get(target, property, receiver) {
+            if (property === "unsafe") {
+              return (...args: Parameters<typeof sql.unsafe>) => {
+                statements++;
+                return target.unsafe(...args);
+              };
+            }
+            return Reflect.get(target, property, receiver);
+          },
+        });
+        const webhooks = createWebhooks({
+          secret,
+          store: postgresStore({ client: counting, table }),
+          logger: false,
+        });
+        expect((await webhooks.handle(post(createEvent("user.created")))).status).toBe(200);
+        expect(statements).toBe(2);
+      },
+    );
 
     it("expires on the database's clock, not the receiver's", async () => {
       const store = postgresStore({ client: pool, table, leaseMs: 60_000 });
@@ -141,25 +159,28 @@ describe.runIf(up)("postgresStore", () => {
       expect(record?.body).toBe(signEvent(event, secret).body);
     });
 
-    it("rolls the handler's writes back with the claim on a throw, logs the failure, and the retry runs again (postgres.js)", async () => {
-      const store = postgresStore({ client: sql, table, transactional: true });
-      const webhooks = createWebhooks({ secret, store, logger: false });
-      let attempt = 0;
-      webhooks.on("user.deleted", async (event, { transaction }) => {
-        await transaction`INSERT INTO ${transaction(app)} (event_id, note) VALUES (${event.id}, ${`attempt ${++attempt}`})`;
-        if (attempt === 1) throw new Error("CRM down");
-      });
-      const event = createEvent("user.deleted");
-      expect((await webhooks.handle(post(event))).status).toBe(500);
-      expect(await rowsFor(event.id)).toBe(0);
-      expect(await store.get(event.id)).toMatchObject({
-        status: "failed",
-        lastError: { code: "handler_failed", message: "Error: CRM down" },
-      });
-      expect((await webhooks.handle(post(event))).status).toBe(200);
-      expect(await rowsFor(event.id)).toBe(1);
-      expect(await store.get(event.id)).toMatchObject({ status: "completed", deliveries: 2 });
-    });
+    it.each(POSTGRES_JS_MAJORS)(
+      "rolls the handler's writes back with the claim on a throw, logs the failure, and the retry runs again (postgres.js %i)",
+      async (major) => {
+        const store = postgresStore({ client: postgresJs[major], table, transactional: true });
+        const webhooks = createWebhooks({ secret, store, logger: false });
+        let attempt = 0;
+        webhooks.on("user.deleted", async (event, { transaction }) => {
+          await transaction`INSERT INTO ${transaction(app)} (event_id, note) VALUES (${event.id}, ${`attempt ${++attempt}`})`;
+          if (attempt === 1) throw new Error("CRM down");
+        });
+        const event = createEvent("user.deleted");
+        expect((await webhooks.handle(post(event))).status).toBe(500);
+        expect(await rowsFor(event.id)).toBe(0);
+        expect(await store.get(event.id)).toMatchObject({
+          status: "failed",
+          lastError: { code: "handler_failed", message: "Error: CRM down" },
+        });
+        expect((await webhooks.handle(post(event))).status).toBe(200);
+        expect(await rowsFor(event.id)).toBe(1);
+        expect(await store.get(event.id)).toMatchObject({ status: "completed", deliveries: 2 });
+      },
+    );
 
     it("answers a duplicate 409 at once while the transaction is open: it never waits on the row lock", async () => {
       const store = postgresStore({ client: pool, table, transactional: true });
@@ -205,23 +226,60 @@ describe.runIf(up)("postgresStore", () => {
       expect(await rowsFor(event.id)).toBe(1);
     });
 
-    it("answers 500 handler_failed, not 503, when a handler swallowed a failed statement, and logs it", async () => {
-      const store = postgresStore({ client: pool, table, transactional: true });
+    it.each(["pg", ...POSTGRES_JS_MAJORS.map(postgresJsName)])(
+      "answers 500 handler_failed, not 503, when a handler swallowed a failed statement, and logs it (%s)",
+      async (client) => {
+        const store =
+          client === "pg"
+            ? postgresStore({ client: pool, table, transactional: true })
+            : postgresStore({
+                client: postgresJs[client === "postgres.js 3" ? 3 : 4],
+                table,
+                transactional: true,
+              });
+        const webhooks = createWebhooks({ secret, store, logger: false });
+        let swallow = true;
+        /** One statement through the handler's transaction, pg's or postgres.js's. */
+        const run = (transaction: unknown, text: string, params: unknown[] = []) =>
+          client === "pg"
+            ? (transaction as pg.PoolClient).query(text, params)
+            : (transaction as postgres.TransactionSql).unsafe(text, params as never[]);
+        webhooks.on("user.updated", async (event, { transaction }) => {
+          if (swallow) await run(transaction, "SELECT 1/0").catch(() => {}); // aborts the transaction
+          await run(transaction, `INSERT INTO "${app}" (event_id) VALUES ($1)`, [event.id]).catch(() => {});
+        });
+        const event = createEvent("user.updated");
+        const { status, body } = await statusOf(await webhooks.handle(post(event)));
+        expect(status).toBe(500);
+        expect(body.error.code).toBe("handler_failed");
+        expect(await store.get(event.id)).toMatchObject({
+          status: "failed",
+          lastError: { code: "handler_failed", message: expect.stringContaining("SAVEPOINT") },
+        });
+        swallow = false;
+        expect((await webhooks.handle(post(event))).status).toBe(200);
+        expect(await rowsFor(event.id)).toBe(1);
+      },
+    );
+
+    it("answers 500 handler_failed, not 503, when a handler rolled the transaction back and returned (postgres.js 4)", async () => {
+      const store = postgresStore({ client: sql4, table, transactional: true });
       const webhooks = createWebhooks({ secret, store, logger: false });
-      let swallow = true;
+      let rollback = true;
       webhooks.on("user.updated", async (event, { transaction }) => {
-        if (swallow) await transaction.query("SELECT 1/0").catch(() => {}); // aborts the transaction
-        await transaction.query(`INSERT INTO "${app}" (event_id) VALUES ($1)`, [event.id]).catch(() => {});
+        await transaction`INSERT INTO ${transaction(app)} (event_id) VALUES (${event.id})`;
+        if (rollback) await transaction.rollback();
       });
       const event = createEvent("user.updated");
       const { status, body } = await statusOf(await webhooks.handle(post(event)));
       expect(status).toBe(500);
       expect(body.error.code).toBe("handler_failed");
+      expect(await rowsFor(event.id)).toBe(0);
       expect(await store.get(event.id)).toMatchObject({
         status: "failed",
-        lastError: { code: "handler_failed", message: expect.stringContaining("SAVEPOINT") },
+        lastError: { code: "handler_failed", message: expect.stringContaining("sql.rollback()") },
       });
-      swallow = false;
+      rollback = false;
       expect((await webhooks.handle(post(event))).status).toBe(200);
       expect(await rowsFor(event.id)).toBe(1);
     });
@@ -263,17 +321,26 @@ describe.runIf(up)("postgresStore", () => {
       }
     });
 
-    it("types context.transaction for the client: PoolClient for pg, TransactionSql for postgres.js", () => {
+    it("types context.transaction for the client: PoolClient for pg, TransactionSql of its own major for postgres.js", () => {
       createWebhooks({ secret, store: postgresStore({ client: pool, table, transactional: true }) }).onAny(
         (_event, { transaction }) => {
           const client: pg.PoolClient = transaction;
           return client;
         },
       );
-      createWebhooks({ secret, store: postgresStore({ client: sql, table, transactional: true }) }).onAny(
+      createWebhooks({
+        secret,
+        store: postgresStore({ client: postgresJs[3], table, transactional: true }),
+      }).onAny((_event, { transaction }) => {
+        const tx: postgres.TransactionSql = transaction;
+        return tx;
+      });
+      createWebhooks({ secret, store: postgresStore({ client: sql4, table, transactional: true }) }).onAny(
         (_event, { transaction }) => {
-          const tx: postgres.TransactionSql = transaction;
-          return tx;
+          const tx: postgres4.TransactionSql = transaction;
+          // @ts-expect-error 4.x's TransactionSql is not 3.x's: the handle is the client's own major's
+          const other: postgres.TransactionSql = transaction;
+          return [tx, other];
         },
       );
       createWebhooks({ secret, store: postgresStore({ client: pool, table }) }).onAny((_event, context) => {
@@ -328,37 +395,41 @@ describe.runIf(up)("postgresStore", () => {
       expect(seen).toEqual([true, true]);
     });
 
-    it("lists newest first, filtered, a page at a time with a cursor", async () => {
-      const listTable = createTableName();
-      await migrate(sql, { table: listTable });
-      try {
-        const store = postgresStore({ client: sql, table: listTable });
-        const webhooks = createWebhooks({ secret, store, logger: false });
-        const ids: string[] = [];
-        for (let i = 0; i < 7; i++) {
-          const event = createEvent(i % 2 === 0 ? "user.created" : "user.deleted");
-          ids.push(event.id);
-          await webhooks.handle(post(event));
+    it.each(POSTGRES_JS_MAJORS)(
+      "lists newest first, filtered, a page at a time with a cursor (postgres.js %i)",
+      async (major) => {
+        const sql = postgresJs[major];
+        const listTable = createTableName();
+        await migrate(sql, { table: listTable });
+        try {
+          const store = postgresStore({ client: sql, table: listTable });
+          const webhooks = createWebhooks({ secret, store, logger: false });
+          const ids: string[] = [];
+          for (let i = 0; i < 7; i++) {
+            const event = createEvent(i % 2 === 0 ? "user.created" : "user.deleted");
+            ids.push(event.id);
+            await webhooks.handle(post(event));
+          }
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await store.list({ limit: 3, cursor });
+            expect(page.events.length).toBeLessThanOrEqual(3);
+            seen.push(...page.events.map((record) => record.id));
+            cursor = page.nextCursor;
+          } while (cursor);
+          expect(seen).toEqual([...ids].reverse());
+          const created = await store.list({ type: "user.created" });
+          expect(created.events.map((record) => record.id)).toEqual([ids[6], ids[4], ids[2], ids[0]]);
+          expect((await store.list({ status: "failed" })).events).toEqual([]);
+          await expect(store.list({ cursor: "nonsense" })).rejects.toMatchObject({
+            code: "invalid_configuration",
+          });
+        } finally {
+          await sql.unsafe(`DROP TABLE IF EXISTS "${listTable}"`);
         }
-        const seen: string[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await store.list({ limit: 3, cursor });
-          expect(page.events.length).toBeLessThanOrEqual(3);
-          seen.push(...page.events.map((record) => record.id));
-          cursor = page.nextCursor;
-        } while (cursor);
-        expect(seen).toEqual([...ids].reverse());
-        const created = await store.list({ type: "user.created" });
-        expect(created.events.map((record) => record.id)).toEqual([ids[6], ids[4], ids[2], ids[0]]);
-        expect((await store.list({ status: "failed" })).events).toEqual([]);
-        await expect(store.list({ cursor: "nonsense" })).rejects.toMatchObject({
-          code: "invalid_configuration",
-        });
-      } finally {
-        await sql.unsafe(`DROP TABLE IF EXISTS "${listTable}"`);
-      }
-    });
+      },
+    );
 
     it("keeps no body with keepPayload: false, and then refuses to replay", async () => {
       const store = postgresStore({ client: pool, table, keepPayload: false });
@@ -400,9 +471,9 @@ describe.runIf(up)("postgresStore", () => {
   });
 
   describe("schema and configuration", () => {
-    it("migrate is idempotent, and schema.sql is its DDL for the default table", async () => {
+    it("migrate is idempotent (pg, postgres.js 3 and 4), and schema.sql is its DDL for the default table", async () => {
       await migrate(pool, { table });
-      await migrate(sql, { table });
+      for (const major of POSTGRES_JS_MAJORS) await migrate(postgresJs[major], { table });
       const shipped = readFileSync(new URL("../schema.sql", import.meta.url), "utf8");
       expect(shipped).toContain(schemaSql());
     });
@@ -460,16 +531,33 @@ describe.runIf(up)("postgresStore", () => {
         /transactional mode needs a pg Pool/,
       );
       expect(() => postgresStore({ client: single })).not.toThrow(); // one connection is fine without transactions
-      await sql.begin(async (tx) => {
-        expect(() => postgresStore({ client: tx as never, transactional: true })).toThrow(
-          /client is a postgres\.js transaction/,
-        );
-      });
       expect(() => postgresStore({ client: pool, table: "events; DROP TABLE x" })).toThrow(
         /lower-case SQL name/,
       );
       expect(() => postgresStore({ client: pool, leaseMs: Number.NaN })).toThrow(/leaseMs must be/);
     });
+
+    it.each(POSTGRES_JS_MAJORS)(
+      "refuses a postgres.js transaction or reserved connection as the client (postgres.js %i)",
+      async (major) => {
+        const sql = postgresJs[major];
+        // 4.x gives a transaction's sql a begin (for savepoints): refused all the same, in either mode.
+        await sql.begin(async (tx) => {
+          expect(() => postgresStore({ client: tx as never, transactional: true })).toThrow(
+            /client is a postgres\.js transaction/,
+          );
+          expect(() => postgresStore({ client: tx as never })).toThrow(
+            /client is a postgres\.js transaction/,
+          );
+        });
+        const reserved = await sql.reserve();
+        try {
+          expect(() => postgresStore({ client: reserved as never })).toThrow(/reserved connection/);
+        } finally {
+          reserved.release();
+        }
+      },
+    );
 
     it("answers 503, naming no host or port, when the database is unreachable", async () => {
       const unreachable = new pg.Pool({

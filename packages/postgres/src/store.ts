@@ -288,6 +288,8 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     async runInTransaction(eventId, bodyHash, details, work) {
       const token = createToken();
       let handlerError: WebhookError | undefined;
+      /** Why the completion failed when the handlers left the transaction unusable, or undefined. */
+      let spoiled: "aborted" | "rolled back" | undefined;
       try {
         return await db.transaction(async (tx, handle) => {
           const { rows } = await tx.query(
@@ -319,18 +321,34 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
               : new WebhookError("handler_failed", String(error), { cause: error });
             throw handlerError;
           }
-          const completed = await tx.query(sql.completeInTransaction, [eventId, token, retentionMs]);
+          const completed = await tx
+            .query(sql.completeInTransaction, [eventId, token, retentionMs])
+            .catch((error: unknown) => {
+              const code = (error as { code?: unknown } | null)?.code;
+              if (code === "25P02") spoiled = "aborted";
+              // postgres.js 4: a handler called sql.rollback() and returned.
+              else if (code === "TRANSACTION_ROLLED_BACK") spoiled = "rolled back";
+              throw error;
+            });
           if (completed.count !== 1)
             throw new Error(`the claim of ${eventId} vanished inside its transaction`);
           return { status: "processed" } as const;
         });
       } catch (error) {
-        if (handlerError === undefined && (error as { code?: unknown } | null)?.code === "25P02") {
+        if (
+          handlerError === undefined &&
+          (spoiled !== undefined || (error as { code?: unknown } | null)?.code === "25P02")
+        ) {
           // A handler caught a failed statement and went on: PostgreSQL aborted the transaction, so the
-          // completion (or COMMIT) failed. The handlers' fault, not the store's.
+          // completion (or COMMIT) failed. (postgres.js rejects sql.begin with the statement's own
+          // error then, not 25P02: hence `spoiled`.) Or a handler rolled the transaction back itself.
+          // The handlers' fault, not the store's.
           const explanation =
-            "A statement in a handler failed and aborted the transaction, but the handler went on (it " +
-            "caught the error). Rethrow it, or run the statement in a SAVEPOINT.";
+            spoiled === "rolled back"
+              ? "A handler rolled the transaction back (sql.rollback()) and returned. Throw instead, so " +
+                "the event is released for the retry."
+              : "A statement in a handler failed and aborted the transaction, but the handler went on (it " +
+                "caught the error). Rethrow it, or run the statement in a SAVEPOINT.";
           handlerError = new WebhookError("handler_failed", explanation, {
             cause: new Error(explanation, { cause: error }),
           });

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { DATABASE_URL, requireService } from "@optare/webhooks-testing/services";
 import pg from "pg";
 import postgres from "postgres";
+import postgres4 from "postgres-v4";
 import { migrate } from "./migrate";
 
 export { DATABASE_URL };
@@ -16,15 +17,29 @@ export function createTableName(): string {
   return `optare_test_${randomUUID().replaceAll("-", "").slice(0, 16)}`;
 }
 
-/** Both clients on the test database, a migrated table of this run's own, and a cleanup. */
+/**
+ * The postgres.js majors the package supports, each tested: `postgres` (3.x) and `postgres-v4` (4.x),
+ * both dev dependencies. A test that uses postgres.js runs once per major, its title naming it.
+ */
+export const POSTGRES_JS_MAJORS = [3, 4] as const;
+export type PostgresJsMajor = (typeof POSTGRES_JS_MAJORS)[number];
+export const postgresJsName = (major: PostgresJsMajor) => `postgres.js ${major}`;
+
+/**
+ * pg, postgres.js of each major on the test database, a migrated table of this run's own, and a cleanup.
+ * `sql` is postgres.js 3's; `postgresJs[major]` each major's, typed as 3.x's so one test body serves
+ * both (the 4.x types are checked in a test of their own, with `sql4`).
+ */
 export async function setupDatabase() {
   const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 20 });
   const sql = postgres(DATABASE_URL, { max: 20, onnotice: () => {} });
+  const sql4 = postgres4(DATABASE_URL, { max: 20, onnotice: () => {} });
+  const postgresJs: Record<PostgresJsMajor, postgres.Sql> = { 3: sql, 4: sql4 as unknown as postgres.Sql };
   const table = createTableName();
   await migrate(pool, { table });
   const cleanup = async () => {
     await pool.query(`DROP TABLE IF EXISTS "${table}"`);
-    await Promise.all([pool.end(), sql.end()]);
+    await Promise.all([pool.end(), sql.end(), sql4.end()]);
   };
-  return { pool, sql, table, cleanup };
+  return { pool, sql, sql4, postgresJs, table, cleanup };
 }

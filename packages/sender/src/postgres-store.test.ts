@@ -1,4 +1,5 @@
-// postgresSenderStore against the real PostgreSQL: the SenderStore behaviour on both clients, the
+// postgresSenderStore against the real PostgreSQL: the SenderStore behaviour on pg and on postgres.js
+// (once per supported major, 3.x and 4.x), the
 // schema in its three forms (migrate, schema.sql, drizzle), the docs' drizzle queries on the tables the
 // sender writes, and pending retries handed from one sender to another in this process.
 import { readFile } from "node:fs/promises";
@@ -18,7 +19,7 @@ import {
   type Webhook,
 } from "./index";
 import { SENDER_SCHEMA_SQL } from "./postgres-schema";
-import { checkPostgres, setupSchema } from "./test-postgres";
+import { checkPostgres, POSTGRES_JS_MAJORS, setupSchema } from "./test-postgres";
 import { MINUTE, org, reply, START, startServer, type TestServer, user } from "./test-server";
 
 const up = await checkPostgres();
@@ -66,9 +67,10 @@ describe.runIf(up)("postgresSenderStore (real PostgreSQL)", () => {
   }
 
   describe("the schema", () => {
-    it("migrate is idempotent, also run by several callers at once", async () => {
+    it("migrate is idempotent, also run by several callers at once (pg, postgres.js 3 and 4)", async () => {
       await migrate(db.pool);
-      await Promise.all([migrate(db.pool), migrate(db.pool), migrate(db.sql)]);
+      for (const major of POSTGRES_JS_MAJORS) await migrate(db.postgresJs[major]);
+      await Promise.all([migrate(db.pool), migrate(db.pool), migrate(db.sql), migrate(db.sql4)]);
       const { rows } = await db.pool.query(
         "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = $1 AND tablename IN ('webhooks', 'webhook_deliveries')",
         [db.schema],
@@ -115,11 +117,12 @@ describe.runIf(up)("postgresSenderStore (real PostgreSQL)", () => {
     });
   });
 
-  for (const clientName of ["pg", "postgres.js"] as const) {
+  for (const clientName of ["pg", ...POSTGRES_JS_MAJORS.map((major) => `postgres.js ${major}` as const)]) {
     describe(`the SenderStore on ${clientName}`, () => {
       let store: SenderStore;
       beforeAll(() => {
-        store = postgresSenderStore({ client: clientName === "pg" ? db.pool : db.sql });
+        const client = clientName === "pg" ? db.pool : clientName === "postgres.js 3" ? db.sql : db.sql4;
+        store = postgresSenderStore({ client });
       });
 
       it("saves, reads, lists per organization, updates and deletes endpoints", async () => {

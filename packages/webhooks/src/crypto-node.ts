@@ -27,8 +27,8 @@ const oneShotHash = (
 
 /**
  * `verifySignatureAsync`'s HMAC on Node: node:crypto, settled at once. `crypto.subtle.sign` with a cached
- * key costs 5.0–5.8× the synchronous floor at 265 bytes (a round trip to libuv's thread pool per call);
- * this costs ~1.1× (bench/verify-async.bench.mjs).
+ * key costs 5–14× the synchronous floor at 265 bytes (a round trip to libuv's thread pool per call); the
+ * whole `verifySignatureAsync` on this costs 1.5× (bench/verify-async.bench.mjs, 2026-12-07).
  */
 export function hmacAsync(secret: string, payload: Bytes): Promise<Uint8Array> {
   return Promise.resolve(createHmac("sha256", secret).update(payload).digest());

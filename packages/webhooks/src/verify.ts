@@ -132,7 +132,7 @@ function equalDigests(a: Uint8Array, b: Uint8Array): boolean {
  * `verifySignature` for runtimes without `node:crypto` (Vercel Edge, Cloudflare Workers, Deno, Bun,
  * browsers), where it runs on Web Crypto (`crypto.subtle`, imported keys cached per secret). Same
  * semantics; resolves to false, never rejects. On Node it computes the HMAC with node:crypto: a
- * `crypto.subtle.sign` there is a round trip to libuv's thread pool, alone 5.0–5.8× the synchronous
+ * `crypto.subtle.sign` there is a round trip to libuv's thread pool, alone 5–14× the synchronous
  * floor at 265 bytes (bench/verify-async.bench.mjs).
  */
 export async function verifySignatureAsync(

@@ -2,7 +2,7 @@ import { describeStoreContract } from "@optare/webhooks-testing/store-contract";
 import { describe, expect, it } from "vitest";
 import { isWebhookError } from "./errors";
 import { memoryStore } from "./memory-store";
-import type { ClaimResult, IdempotencyStore } from "./store";
+import { type ClaimResult, type IdempotencyStore, type LocalStore, localStoreOf } from "./store";
 
 describeStoreContract("memoryStore", (options) => memoryStore(options));
 
@@ -197,5 +197,61 @@ describe("memoryStore: what it can no longer vouch for", () => {
       if (claim.status === "claimed") await store.complete(id, claim.token);
     }
     expect(store.horizon?.()).toBe(5_000); // x (5 000) then y (4 000) were evicted
+  });
+});
+
+describe("memoryStore: the receiver's holds (LOCAL_STORE)", () => {
+  function local(store: IdempotencyStore): LocalStore {
+    const face = localStoreOf(store);
+    if (face === undefined) throw new Error("memoryStore should offer its synchronous face");
+    return face;
+  }
+
+  it("holds an event past any lease until it completes, answering duplicates as processing meanwhile", async () => {
+    const clock = createClock();
+    const store = memoryStore({ leaseMs: 100, now: clock.now });
+    const hold = local(store).claim("evt", "hash", 1_000);
+    if ("status" in hold) throw new Error("expected a hold");
+    clock.advance(10_000); // a hundred leases: nothing expires a hold
+    expect(await store.claim("evt", "hash")).toEqual({ status: "processing", sameBody: true, retryAfterMs: 100 });
+    expect(local(store).claim("evt", "other", 1_000)).toEqual({
+      status: "processing",
+      sameBody: false,
+      retryAfterMs: 100,
+    });
+    // The public API cannot act on it: the hold has no token.
+    expect(await store.extend("evt", "undefined")).toBe(false);
+    expect(local(store).complete(hold)).toBe(true);
+    expect(local(store).complete(hold)).toBe(false);
+    expect(local(store).release(hold)).toBe(false);
+    expect(await store.claim("evt", "hash")).toEqual({ status: "completed", sameBody: true });
+  });
+
+  it("gives a released hold up, so the event is claimable again, and counts holds against maxProcessing", async () => {
+    const store = memoryStore({ maxProcessing: 1 });
+    const hold = local(store).claim("evt", "hash", 1_000);
+    if ("status" in hold) throw new Error("expected a hold");
+    expect(() => local(store).claim("other", "hash", 1_000)).toThrow(
+      expect.objectContaining({ code: "store_unavailable" }),
+    );
+    expect(local(store).release(hold)).toBe(true);
+    expect(local(store).release(hold)).toBe(false);
+    expect((await store.claim("evt", "hash")).status).toBe("claimed");
+  });
+
+  it("survives the periodic sweep, which drops expired public claims around it", async () => {
+    const clock = createClock();
+    const store = memoryStore({ leaseMs: 100, now: clock.now });
+    const hold = local(store).claim("held", "hash", 1_000);
+    if ("status" in hold) throw new Error("expected a hold");
+    await claimToken(store, "leased");
+    clock.advance(5_000); // past the lease and the sweep interval
+    expect(await statusOf(store, "leased")).toBe("claimed");
+    expect(await statusOf(store, "held")).toBe("processing");
+    expect(local(store).complete(hold)).toBe(true);
+  });
+
+  it("is not enumerable: a copy of the store is a plain async store", () => {
+    expect(localStoreOf({ ...memoryStore() })).toBeUndefined();
   });
 });

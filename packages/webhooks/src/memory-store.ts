@@ -6,6 +6,9 @@ import {
   DEFAULT_LEASE_MS,
   DEFAULT_RETENTION_MS,
   type IdempotencyStore,
+  LOCAL_STORE,
+  type LocalStore,
+  type Unclaimed,
 } from "./store";
 
 export interface MemoryStoreOptions {
@@ -27,11 +30,16 @@ export interface MemoryStoreOptions {
 }
 
 interface Entry {
-  token: string;
+  /**
+   * The claim's token; undefined for a hold taken through `LOCAL_STORE` by a receiver in this process,
+   * which lasts until it completes or releases (see `LocalStore`).
+   */
+  token: string | undefined;
   bodyHash: string;
   expiresAt: number;
   /** The event's timestamp (epoch ms); unknown when the claim did not say. Evicting it moves `horizon`. */
   eventTime: number | undefined;
+  id: string;
 }
 
 /** Expired records are also dropped by a full scan at most this often (they are dropped on access anyway). */
@@ -67,16 +75,19 @@ export function memoryStore(options: MemoryStoreOptions = {}): IdempotencyStore 
   const completed = new Map<string, Entry>();
   let nextSweepAt = Number.NEGATIVE_INFINITY;
 
-  function sweep(map: Map<string, Entry>, at: number): void {
-    for (const [id, entry] of map) if (entry.expiresAt <= at) map.delete(id);
+  /** A processing record is live until its lease runs out; a local hold until it is given up. */
+  const live = (entry: Entry, at: number) => entry.token === undefined || entry.expiresAt > at;
+
+  function sweepProcessing(at: number): void {
+    for (const [id, entry] of processing) if (!live(entry, at)) processing.delete(id);
   }
 
   /** Drops expired records at most once per interval, so the cost per operation stays O(1) amortised. */
   function sweepIfDue(at: number): void {
     if (at < nextSweepAt) return;
     nextSweepAt = at + SWEEP_INTERVAL_MS;
-    sweep(processing, at);
-    sweep(completed, at);
+    sweepProcessing(at);
+    for (const [id, entry] of completed) if (entry.expiresAt <= at) completed.delete(id);
   }
 
   // Eviction walks `completed` with ONE long-lived iterator. A fresh `keys()` per eviction would step
@@ -105,65 +116,100 @@ export function memoryStore(options: MemoryStoreOptions = {}): IdempotencyStore 
     return undefined;
   }
 
-  return {
+  /** The claim of `eventId`: the new processing record, or what holds the id already. */
+  function claim(
+    eventId: string,
+    bodyHash: string,
+    eventTime: number | undefined,
+    token: string | undefined,
+  ): Entry | Unclaimed {
+    const at = now();
+    sweepIfDue(at);
+    const held = processing.get(eventId);
+    if (held !== undefined) {
+      if (live(held, at)) {
+        return {
+          status: "processing",
+          sameBody: held.bodyHash === bodyHash,
+          // A local hold has no expiry of its own: the handlers are still running in this process.
+          retryAfterMs: held.token === undefined ? leaseMs : Math.ceil(held.expiresAt - at),
+        };
+      }
+      processing.delete(eventId);
+    }
+    const done = completed.get(eventId);
+    if (done !== undefined) {
+      completed.delete(eventId);
+      if (done.expiresAt > at) {
+        completed.set(eventId, done);
+        return { status: "completed", sameBody: done.bodyHash === bodyHash };
+      }
+    }
+    // A claim that does not say when its event happened cannot be judged (the receiver always says).
+    if (eventTime !== undefined && !(eventTime > horizon)) {
+      throw new WebhookError(
+        "event_too_old",
+        "The event is older than the newest one the memory store had to forget (maxEntries), so it " +
+          "cannot be told apart from a replay. Raise maxEntries or use a shared store such as redisStore.",
+      );
+    }
+    if (processing.size >= maxProcessing) {
+      sweepProcessing(at);
+      if (processing.size >= maxProcessing) {
+        throw new WebhookError(
+          "store_unavailable",
+          `The memory store already holds ${maxProcessing} events in processing (maxProcessing).`,
+        );
+      }
+    }
+    const entry: Entry = { token, bodyHash, expiresAt: at + leaseMs, eventTime, id: eventId };
+    processing.set(eventId, entry);
+    return entry;
+  }
+
+  /** processing → completed, kept for `retentionMs`, evicting the least recently used beyond `maxEntries`. */
+  function complete(entry: Entry, at: number): void {
+    processing.delete(entry.id);
+    entry.expiresAt = at + retentionMs;
+    completed.set(entry.id, entry);
+    if (completed.size > maxEntries) evictLeastRecentlyUsed();
+  }
+
+  /** Whether `entry` is still the processing record of its id (not completed, released or replaced). */
+  const holds = (entry: Entry) => processing.get(entry.id) === entry;
+
+  const local: LocalStore = {
+    claim: (eventId, bodyHash, eventTime) => claim(eventId, bodyHash, eventTime, undefined),
+    complete(hold) {
+      const entry = hold as Entry;
+      if (!holds(entry)) return false;
+      complete(entry, now());
+      return true;
+    },
+    release(hold) {
+      const entry = hold as Entry;
+      if (!holds(entry)) return false;
+      processing.delete(entry.id);
+      return true;
+    },
+  };
+
+  const store: IdempotencyStore = {
     leaseMs,
     retentionMs,
 
     horizon: () => horizon,
 
     async claim(eventId, bodyHash, details): Promise<ClaimResult> {
-      const eventTime = details?.eventTime;
-      const at = now();
-      sweepIfDue(at);
-      const held = processing.get(eventId);
-      if (held !== undefined) {
-        if (held.expiresAt > at) {
-          return {
-            status: "processing",
-            sameBody: held.bodyHash === bodyHash,
-            retryAfterMs: Math.ceil(held.expiresAt - at),
-          };
-        }
-        processing.delete(eventId);
-      }
-      const done = completed.get(eventId);
-      if (done !== undefined) {
-        completed.delete(eventId);
-        if (done.expiresAt > at) {
-          completed.set(eventId, done);
-          return { status: "completed", sameBody: done.bodyHash === bodyHash };
-        }
-      }
-      // A claim that does not say when its event happened cannot be judged (the receiver always says).
-      if (eventTime !== undefined && !(eventTime > horizon)) {
-        throw new WebhookError(
-          "event_too_old",
-          "The event is older than the newest one the memory store had to forget (maxEntries), so it " +
-            "cannot be told apart from a replay. Raise maxEntries or use a shared store such as redisStore.",
-        );
-      }
-      if (processing.size >= maxProcessing) {
-        sweep(processing, at);
-        if (processing.size >= maxProcessing) {
-          throw new WebhookError(
-            "store_unavailable",
-            `The memory store already holds ${maxProcessing} events in processing (maxProcessing).`,
-          );
-        }
-      }
-      const token = createToken();
-      processing.set(eventId, { token, bodyHash, expiresAt: at + leaseMs, eventTime });
-      return { status: "claimed", token };
+      const result = claim(eventId, bodyHash, details?.eventTime, createToken());
+      return "status" in result ? result : { status: "claimed", token: result.token! };
     },
 
     async complete(eventId, token) {
       const at = now();
       const entry = findHeld(eventId, token, at);
       if (entry === undefined) return false;
-      processing.delete(eventId);
-      entry.expiresAt = at + retentionMs;
-      completed.set(eventId, entry);
-      if (completed.size > maxEntries) evictLeastRecentlyUsed();
+      complete(entry, at);
       return true;
     },
 
@@ -182,4 +228,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): IdempotencyStore 
       return true;
     },
   };
+  // Not enumerable: a copy of the store (`{ ...store }`) is a plain async store, heartbeats and all.
+  Object.defineProperty(store, LOCAL_STORE, { value: local });
+  return store;
 }

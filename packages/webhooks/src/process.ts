@@ -7,7 +7,13 @@ import { createDeadlines, type Deadlines } from "./deadlines";
 import { WebhookError } from "./errors";
 import type { WebhookEvent } from "./event";
 import type { HandlerContext, Router } from "./router";
-import { type ClaimDetails, type EventError, type IdempotencyStore, isTransactionalStore } from "./store";
+import {
+  type ClaimDetails,
+  type EventError,
+  type IdempotencyStore,
+  isTransactionalStore,
+  localStoreOf,
+} from "./store";
 
 /** What became of an event: run now, run before, running elsewhere, or another body under its id. */
 export type ProcessOutcome =
@@ -57,6 +63,11 @@ function heartbeatsOf(store: IdempotencyStore): Deadlines {
   return queue;
 }
 
+const PROCESSED: ProcessOutcome = Object.freeze({ status: "processed" });
+const DUPLICATE: ProcessOutcome = Object.freeze({ status: "duplicate" });
+const CONFLICT: ProcessOutcome = Object.freeze({ status: "conflict" });
+const runDirectly = (work: () => Promise<void>) => work();
+
 /**
  * Runs `event`'s handlers once under `store`'s claim. Resolves with the outcome; rejects with a
  * `WebhookError`: `handler_failed` (the claim was released, so a later delivery runs them again; its
@@ -69,16 +80,38 @@ export async function processEvent<C extends HandlerContext>(
   event: WebhookEvent,
   body: Bytes,
   context: C,
-  { store, around = (work) => work() }: ProcessOptions,
+  { store, around = runDirectly }: ProcessOptions,
 ): Promise<ProcessOutcome> {
   if (!store) {
     await around(() => router.dispatch(event, context)).catch((cause) => {
       throw handlerFailed(cause);
     });
-    return { status: "processed" };
+    return PROCESSED;
   }
   const bodyHash = digest(body);
-  const details: ClaimDetails = { eventTime: Date.parse(event.timestamp), eventType: event.event, body };
+  const eventTime = Date.parse(event.timestamp);
+
+  const local = localStoreOf(store);
+  if (local !== undefined) {
+    // memoryStore: claimed and completed synchronously, held with no lease to keep alive (see LOCAL_STORE).
+    let hold: ReturnType<typeof local.claim>;
+    try {
+      hold = local.claim(event.id, bodyHash, eventTime);
+    } catch (cause) {
+      throw storeError(cause);
+    }
+    if ("status" in hold) return settled(hold);
+    try {
+      await around(() => router.dispatch(event, context));
+    } catch (cause) {
+      local.release(hold);
+      throw handlerFailed(cause);
+    }
+    local.complete(hold);
+    return PROCESSED;
+  }
+
+  const details: ClaimDetails = { eventTime, eventType: event.event, body };
 
   if (isTransactionalStore(store)) {
     let failure: WebhookError | undefined;
@@ -134,7 +167,7 @@ export async function processEvent<C extends HandlerContext>(
   } catch (cause) {
     throw storeError(cause);
   }
-  return { status: "processed" };
+  return PROCESSED;
 }
 
 /** The outcome of a claim that was not won (or a transaction that ran). */
@@ -144,7 +177,7 @@ function settled(
     | Exclude<Awaited<ReturnType<IdempotencyStore["claim"]>>, { status: "claimed" }>,
 ): ProcessOutcome {
   if (claim.status === "processed") return claim;
-  if (!claim.sameBody) return { status: "conflict" };
-  if (claim.status === "completed") return { status: "duplicate" };
+  if (!claim.sameBody) return CONFLICT;
+  if (claim.status === "completed") return DUPLICATE;
   return { status: "in_progress", retryAfterMs: claim.retryAfterMs };
 }

@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from "vitest";
 import { EVENT_TYPES } from "./catalog";
 import { memoryStore } from "./memory-store";
 import { createWebhooks, type LogEntry, type WebhooksOptions } from "./receiver";
-import type { IdempotencyStore } from "./store";
+import { type IdempotencyStore, localStoreOf } from "./store";
 import { sign } from "./verify";
 
 const secret = "0123456789abcdef".repeat(4);
@@ -412,8 +412,14 @@ describe("createWebhooks: the decision table", () => {
     expect(runs).toBe(2);
   });
 
-  it("extends the lease while a handler outlives it, so no duplicate runs meanwhile", async () => {
-    const store = memoryStore({ leaseMs: 60 });
+  it.each([
+    // memoryStore's receiver holds need no heartbeat (see LOCAL_STORE); a copy of it is a plain async
+    // store, as Redis and PostgreSQL are, whose lease the receiver must keep extending.
+    ["memoryStore (held in process)", () => memoryStore({ leaseMs: 60 })],
+    ["an async store (heartbeats)", () => ({ ...memoryStore({ leaseMs: 60 }) })],
+  ])("extends the lease while a handler outlives it, so no duplicate runs meanwhile: %s", async (_, create) => {
+    const store: IdempotencyStore = create();
+    const extend = vi.spyOn(store, "extend");
     const { webhooks } = receiver({ store, maxEventAge: 1000 });
     const gate = deferred();
     let runs = 0;
@@ -428,6 +434,10 @@ describe("createWebhooks: the decision table", () => {
     gate.resolve();
     expect((await first).status).toBe(200);
     expect(runs).toBe(1);
+    expect((await webhooks.handle(signed(event))).status).toBe(200); // a duplicate of the completed event
+    expect(runs).toBe(1);
+    if (localStoreOf(store) === undefined) expect(extend.mock.calls.length).toBeGreaterThanOrEqual(3);
+    else expect(extend).not.toHaveBeenCalled();
   });
 
   it("answers without deduplication when the store is disabled", async () => {

@@ -98,6 +98,33 @@ export type ClaimResult =
   /** The event was processed before. */
   | { readonly status: "completed"; readonly sameBody: boolean };
 
+/** A claim that was not won, as `claim` reports it. */
+export type Unclaimed = Exclude<ClaimResult, { status: "claimed" }>;
+
+/**
+ * Internal: a store in this process's memory (`memoryStore`) offers the receiver its claims synchronously,
+ * under this key. A claim taken this way is a *hold*: it lasts until the receiver completes or releases it,
+ * with no lease to extend, since the handlers holding it run in the process that holds the record (the
+ * heartbeat of an async store keeps a running handler's lease alive just the same, forever if it hangs).
+ * `Symbol.for`, so that a CommonJS and an ESM copy of the package in one process still recognise it.
+ */
+export const LOCAL_STORE: unique symbol = Symbol.for("@optare/webhooks.localStore") as never;
+
+/** The synchronous face of an in-process store (see `LOCAL_STORE`). */
+export interface LocalStore {
+  /** Claims `eventId`: a hold (an opaque object) when won, else what holds the id. Throws as `claim` rejects. */
+  claim(eventId: string, bodyHash: string, eventTime: number): object | Unclaimed;
+  /** hold → completed; false when it no longer holds the id. */
+  complete(hold: object): boolean;
+  /** Gives the hold up, so the next delivery runs the handlers again. */
+  release(hold: object): boolean;
+}
+
+/** The store's synchronous face, when it lives in this process. */
+export function localStoreOf(store: IdempotencyStore): LocalStore | undefined {
+  return (store as { [LOCAL_STORE]?: LocalStore })[LOCAL_STORE];
+}
+
 export const DEFAULT_LEASE_MS = 30_000;
 export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 

@@ -213,7 +213,11 @@ describe("memoryStore: the receiver's holds (LOCAL_STORE)", () => {
     const hold = local(store).claim("evt", "hash", 1_000);
     if ("status" in hold) throw new Error("expected a hold");
     clock.advance(10_000); // a hundred leases: nothing expires a hold
-    expect(await store.claim("evt", "hash")).toEqual({ status: "processing", sameBody: true, retryAfterMs: 100 });
+    expect(await store.claim("evt", "hash")).toEqual({
+      status: "processing",
+      sameBody: true,
+      retryAfterMs: 100,
+    });
     expect(local(store).claim("evt", "other", 1_000)).toEqual({
       status: "processing",
       sameBody: false,

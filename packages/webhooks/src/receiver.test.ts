@@ -417,28 +417,31 @@ describe("createWebhooks: the decision table", () => {
     // store, as Redis and PostgreSQL are, whose lease the receiver must keep extending.
     ["memoryStore (held in process)", () => memoryStore({ leaseMs: 60 })],
     ["an async store (heartbeats)", () => ({ ...memoryStore({ leaseMs: 60 }) })],
-  ])("extends the lease while a handler outlives it, so no duplicate runs meanwhile: %s", async (_, create) => {
-    const store: IdempotencyStore = create();
-    const extend = vi.spyOn(store, "extend");
-    const { webhooks } = receiver({ store, maxEventAge: 1000 });
-    const gate = deferred();
-    let runs = 0;
-    webhooks.on("api_key.created", () => {
-      runs++;
-      return gate.promise;
-    });
-    const event = createEvent("api_key.created");
-    const first = webhooks.handle(signed(event));
-    await new Promise((resolve) => setTimeout(resolve, 250)); // four leases later
-    expect((await webhooks.handle(signed(event))).status).toBe(409);
-    gate.resolve();
-    expect((await first).status).toBe(200);
-    expect(runs).toBe(1);
-    expect((await webhooks.handle(signed(event))).status).toBe(200); // a duplicate of the completed event
-    expect(runs).toBe(1);
-    if (localStoreOf(store) === undefined) expect(extend.mock.calls.length).toBeGreaterThanOrEqual(3);
-    else expect(extend).not.toHaveBeenCalled();
-  });
+  ])(
+    "extends the lease while a handler outlives it, so no duplicate runs meanwhile: %s",
+    async (_, create) => {
+      const store: IdempotencyStore = create();
+      const extend = vi.spyOn(store, "extend");
+      const { webhooks } = receiver({ store, maxEventAge: 1000 });
+      const gate = deferred();
+      let runs = 0;
+      webhooks.on("api_key.created", () => {
+        runs++;
+        return gate.promise;
+      });
+      const event = createEvent("api_key.created");
+      const first = webhooks.handle(signed(event));
+      await new Promise((resolve) => setTimeout(resolve, 250)); // four leases later
+      expect((await webhooks.handle(signed(event))).status).toBe(409);
+      gate.resolve();
+      expect((await first).status).toBe(200);
+      expect(runs).toBe(1);
+      expect((await webhooks.handle(signed(event))).status).toBe(200); // a duplicate of the completed event
+      expect(runs).toBe(1);
+      if (localStoreOf(store) === undefined) expect(extend.mock.calls.length).toBeGreaterThanOrEqual(3);
+      else expect(extend).not.toHaveBeenCalled();
+    },
+  );
 
   it("answers without deduplication when the store is disabled", async () => {
     const { webhooks } = receiver({ store: false });

@@ -189,7 +189,22 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:
 
 /** The epoch milliseconds of an ISO-8601 timestamp with a zone, or NaN for anything else. */
 export function parseTimestamp(value: string): number {
-  return TIMESTAMP.test(value) ? Date.parse(value) : Number.NaN;
+  return TIMESTAMP.test(value) ? timeOf(value) : Number.NaN;
+}
+
+let lastTimestamp: string | undefined;
+let lastTime = Number.NaN;
+
+/**
+ * `Date.parse`, remembering its last answer: a delivery's timestamp is read by the envelope check, the
+ * age check and the store's claim, one after the other (0.16 µs a parse on Node 20).
+ */
+export function timeOf(timestamp: string): number {
+  if (timestamp !== lastTimestamp) {
+    lastTime = Date.parse(timestamp);
+    lastTimestamp = timestamp;
+  }
+  return lastTime;
 }
 
 function isTimestamp(value: string): boolean {
@@ -314,7 +329,7 @@ export function parseEvent(body: Bytes, options: ResolvedParseOptions = DEFAULT_
   const event = json as Envelope;
 
   const now = options.now();
-  const at = Date.parse(event.timestamp); // Its form was checked with the envelope.
+  const at = timeOf(event.timestamp); // Its form was checked with the envelope.
   if (!(now - at <= options.maxEventAge)) {
     throw new WebhookError("event_too_old", "The event is older than maxEventAge; it may be a replay.");
   }

@@ -5,7 +5,7 @@ import type { Bytes } from "./crypto-node";
 import { digest } from "./crypto-node";
 import { createDeadlines, type Deadlines } from "./deadlines";
 import { WebhookError } from "./errors";
-import type { WebhookEvent } from "./event";
+import { timeOf, type WebhookEvent } from "./event";
 import type { HandlerContext, Router } from "./router";
 import {
   type ClaimDetails,
@@ -89,7 +89,7 @@ export async function processEvent<C extends HandlerContext>(
     return PROCESSED;
   }
   const bodyHash = digest(body);
-  const eventTime = Date.parse(event.timestamp);
+  const eventTime = timeOf(event.timestamp);
 
   const local = localStoreOf(store);
   if (local !== undefined) {

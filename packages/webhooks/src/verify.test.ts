@@ -100,6 +100,30 @@ describe("sign", () => {
   it("exposes the header name in the form Headers and Node both use", () => {
     expect(SIGNATURE_HEADER).toBe("x-optare-signature");
   });
+
+  it("equals node:crypto's createHmac for any secret and payload, on either side of the fast path's limit (property)", () => {
+    // sign() computes the HMAC itself from two one-shot hashes (crypto-node.ts); createHmac is the reference.
+    const around16KiB = fc.integer({ min: 16 * 1024 - 8, max: 16 * 1024 + 8 });
+    const payload = fc.oneof(
+      fc.string({ unit: "grapheme", maxLength: 300 }),
+      fc.string({ unit: "binary", maxLength: 300 }),
+      fc.uint8Array({ maxLength: 600 }),
+      around16KiB.map((length) => new Uint8Array(length).fill(7)),
+      around16KiB.map((length) => "é".repeat(Math.floor(length / 3))), // around the limit for strings (3 bytes a unit)
+    );
+    const secret = fc.oneof(
+      fc.string({ minLength: 1, maxLength: 80, unit: "grapheme" }), // over 64 bytes: hashed first
+      fc.stringMatching(/^[0-9a-f]{64}$/),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(secret, payload), { minLength: 1, maxLength: 4 }), (cases) => {
+        for (const [key, body] of cases) {
+          expect(sign(body, key)).toBe(createHmac("sha256", key).update(body).digest("hex"));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
 
 describe.each(Object.entries(verifiers))("%s", (_, verify) => {

@@ -72,6 +72,24 @@ describe("memoryStore", () => {
     expect(statuses.slice(0, -5)).toEqual(Array(15).fill("claimed"));
   });
 
+  it("tells a duplicate's body from another at every point of its table's growth and packing", async () => {
+    // Completed records live in slots that are packed, or moved to larger arrays, when the last slot is
+    // used: a duplicate that lands on that moment must still be compared with its own record.
+    const store = memoryStore({ maxEntries: 300 });
+    for (let i = 0; i < 300; i++) {
+      const claim = await store.claim(`evt_${i}`, `hash_${i}`);
+      if (claim.status !== "claimed") throw new Error("expected a claim");
+      await store.complete(`evt_${i}`, claim.token);
+      for (let j = Math.max(0, i - 3); j <= i; j++) {
+        expect(await store.claim(`evt_${j}`, `hash_${j}`)).toEqual({ status: "completed", sameBody: true });
+        expect(await store.claim(`evt_${j}`, "another body")).toEqual({
+          status: "completed",
+          sameBody: false,
+        });
+      }
+    }
+  });
+
   it("evicts in exact LRU order through thousands of evictions interleaved with touches (property)", async () => {
     // A model LRU (array, oldest first) against the store's eviction cursor, across table rehashes.
     const maxEntries = 50;

@@ -259,8 +259,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): IdempotencyStore 
     const slot = completed.slotOf(eventId);
     if (slot !== undefined) {
       if (completed.expiresAt(slot) > at) {
+        const sameBody = completed.sameBody(slot, bodyHash); // before the touch moves the record
         completed.touch(slot);
-        return { status: "completed", sameBody: completed.sameBody(slot, bodyHash) };
+        return { status: "completed", sameBody };
       }
       completed.remove(slot);
     }

@@ -59,6 +59,45 @@ try {
           .join(", ") || "none"
       }`,
     );
+    // The main entry's declarations import no optional peer: an app without it (postgres.js alone, no
+    // `pg`) would get TS2307 from our .d.ts under `skipLibCheck: false`. Subpath entries named for an
+    // optional peer (`/drizzle`, `/otel`) may import it; their users have it.
+    const meta = JSON.parse(packed("package.json")).peerDependenciesMeta ?? {};
+    const optional = new Set(Object.keys(meta).filter((name) => meta[name]?.optional));
+    const main = pkg.exports["."];
+    const typeFiles = [main?.import?.types, main?.require?.types, main?.types].filter(Boolean);
+    const seen = new Set();
+    const imported = new Set();
+    const visit = (file) => {
+      const path = file.replace(/^\.\//, "");
+      if (seen.has(path)) return;
+      seen.add(path);
+      const text = packed(path).toString("utf8");
+      // `import … from "x"` and `export … from "x"` (over several lines too), and `import("x")`.
+      for (const match of text.matchAll(
+        /(?:^|\n)\s*(?:import|export)\b[^'";]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
+      )) {
+        const specifier = match[1] ?? match[2];
+        if (specifier.startsWith("."))
+          visit(
+            join(path, "..", specifier)
+              .replace(/\.js$/, ".d.ts")
+              .replace(/\.cjs$/, ".d.cts"),
+          );
+        else
+          imported.add(
+            specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0],
+          );
+      }
+    };
+    for (const file of typeFiles) visit(file);
+    const leaked = [...imported].filter((name) => optional.has(name));
+    if (leaked.length > 0) {
+      throw new Error(`${pkg.name}: the main entry's types import optional peer(s) ${leaked.join(", ")}`);
+    }
+    console.log(
+      `  main entry types import: ${[...imported].sort().join(", ") || "nothing"} (no optional peer)`,
+    );
     // Every resolution mode, node10 included (subpaths reach it through `typesVersions`). Entries
     // published as ESM only (no `require` condition) are checked for ESM consumers only; plain files
     // (a `.sql`) have no types to check.

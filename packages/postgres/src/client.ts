@@ -2,15 +2,25 @@
 // connection of its own. node-postgres (`pg`): a `Pool`, or for non-transactional use a `Client`.
 // postgres.js (3.x or 4.x): the `sql` function from `postgres(url)`.
 import { WebhookError } from "@optare/webhooks";
-import type { PoolClient, QueryResultRow } from "pg";
 
-/** The part of a node-postgres `Pool` (or `Client`) the store uses. */
+// node-postgres is taken by its shape too, not by importing the types of "pg": both clients are optional
+// peers, and a published `.d.ts` that imported "pg" failed to type-check (TS2307, under
+// `skipLibCheck: false`) in an app that uses postgres.js alone.
+
+/** The part of a node-postgres `Pool` (or `Client`, or `PoolClient`) the store uses. */
 export interface PgQueryable {
-  query(text: string, values?: unknown[]): Promise<{ rows: QueryResultRow[]; rowCount: number | null }>;
+  query(
+    text: string,
+    values?: unknown[],
+  ): Promise<{ rows: { [column: string]: any }[]; rowCount: number | null }>;
+}
+/** A connection a node-postgres `Pool` hands out (its `PoolClient`), as the store uses it. */
+export interface PgPoolClient extends PgQueryable {
+  release(error?: Error | boolean): void;
 }
 /** A node-postgres `Pool`: `connect()` hands out a client of its own, released afterwards. */
 export interface PgPool extends PgQueryable {
-  connect(): Promise<PoolClient>;
+  connect(): Promise<PgPoolClient>;
   readonly totalCount: number;
 }
 
@@ -42,7 +52,19 @@ export type TransactionOf<C> = C extends PostgresJsSql
       ? Tx
       : never
   : C extends PgPool
-    ? PoolClient
+    ? PoolClientOf<C>
+    : never;
+
+/**
+ * The client a pg `Pool` hands out: its `PoolClient`, read off `connect`. pg declares the callback form
+ * last, and the last overload is the one a conditional type sees.
+ */
+type PoolClientOf<C> = C extends {
+  connect(callback: (error: any, client: infer Client, done: any) => void): void;
+}
+  ? Exclude<Client, undefined>
+  : C extends { connect(): Promise<infer Client> }
+    ? Client
     : never;
 
 export interface Row {

@@ -1,4 +1,11 @@
-export type { PgPool, PgQueryable, PostgresClient, PostgresJsSql, TransactionOf } from "./client";
+export type {
+  PgPool,
+  PgPoolClient,
+  PgQueryable,
+  PostgresClient,
+  PostgresJsSql,
+  TransactionOf,
+} from "./client";
 export { migrate } from "./migrate";
 export { DEFAULT_TABLE, schemaSql } from "./sql";
 export {

@@ -325,7 +325,9 @@ describe.runIf(up)("postgresStore", () => {
       createWebhooks({ secret, store: postgresStore({ client: pool, table, transactional: true }) }).onAny(
         (_event, { transaction }) => {
           const client: pg.PoolClient = transaction;
-          return client;
+          // @ts-expect-error it is the PoolClient, not any: a number does not take it
+          const wrong: number = transaction;
+          return [client, wrong];
         },
       );
       createWebhooks({

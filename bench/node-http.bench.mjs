@@ -5,7 +5,8 @@
 // a child process of its own, so its CPU (process.cpuUsage, sampled around each round) is its alone; a
 // third child drives the load (undici, keep-alive, fixed concurrency, a fixed number of deliveries per
 // round, all signed before the clock starts). Rounds alternate A B, B A, … and the verdict uses the
-// pooled totals, with the per-pair ratios' median and range beside them. About 25 s. Runs against the built
+// pooled totals, with the per-pair ratios' median and range beside them; each server's main-thread GC
+// pauses per request are printed too. About 30 s. Runs against the built
 // packages (`pnpm build` first).
 //
 // Targets (issue 13): req/s ours/octokit >= 1.0 and server CPU per request ours/octokit <= 1.0.

@@ -13,6 +13,7 @@ import {
   type IdempotencyStore,
   isTransactionalStore,
   localStoreOf,
+  type Unclaimed,
 } from "./store";
 
 /** What became of an event: run now, run before, running elsewhere, or another body under its id. */
@@ -171,11 +172,7 @@ export async function processEvent<C extends HandlerContext>(
 }
 
 /** The outcome of a claim that was not won (or a transaction that ran). */
-function settled(
-  claim:
-    | { readonly status: "processed" }
-    | Exclude<Awaited<ReturnType<IdempotencyStore["claim"]>>, { status: "claimed" }>,
-): ProcessOutcome {
+function settled(claim: { readonly status: "processed" } | Unclaimed): ProcessOutcome {
   if (claim.status === "processed") return claim;
   if (!claim.sameBody) return CONFLICT;
   if (claim.status === "completed") return DUPLICATE;

@@ -82,7 +82,7 @@ export interface TransactionalStore<Tx> extends IdempotencyStore {
     bodyHash: string,
     details: ClaimDetails,
     work: (transaction: Tx) => Promise<void>,
-  ): Promise<{ readonly status: "processed" } | Exclude<ClaimResult, { status: "claimed" }>>;
+  ): Promise<{ readonly status: "processed" } | Unclaimed>;
 }
 
 /** True for a store that runs handlers in its own transactions. */
